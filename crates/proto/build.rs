@@ -1,0 +1,34 @@
+//! Compiles the contract in `proto/` with protox (pure Rust, no system `protoc`), writes the
+//! encoded file-descriptor set for gRPC reflection, and generates prost messages and tonic
+//! clients and servers from it.
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+const FILES: &[&str] = &[
+    "bourse/common/v1/common.proto",
+    "bourse/market_data/v1/market_data.proto",
+    "bourse/portfolio/v1/portfolio.proto",
+    "bourse/risk/v1/risk.proto",
+    "bourse/sentiment/v1/sentiment.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    println!("cargo:rerun-if-changed={}", proto_root.display());
+
+    let mut compiler = protox::Compiler::new([&proto_root])?;
+    compiler.include_imports(true).include_source_info(true);
+    compiler.open_files(FILES)?;
+    let fds = compiler.file_descriptor_set();
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out_dir.join("bourse_descriptor.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(fds)?;
+    Ok(())
+}
