@@ -1,0 +1,200 @@
+//! `Db::connect`: failing fast and readably, and the embedded SQLite set-up.
+
+use std::time::{Duration, Instant};
+
+use bourse_store::{Backend, Db, StoreConfig, StoreError};
+use bourse_test_support::store_test;
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::RunQueryDsl;
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("create a temp directory")
+}
+
+#[tokio::test]
+async fn unreachable_postgres_fails_fast_without_leaking_the_password() {
+    let dir = temp_dir();
+    let config = StoreConfig::embedded(dir.path())
+        .with_database_url(Some("postgres://postgres:hunter2@127.0.0.1:1/x".to_owned()));
+    let started = Instant::now();
+    let error = Db::connect(&config)
+        .await
+        .expect_err("nothing listens on port 1");
+    assert!(
+        started.elapsed() < config.connect_timeout,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(&error, StoreError::Unreachable { backend: Backend::Postgres, target, .. } if target == "127.0.0.1:1/x"),
+        "unexpected error: {error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.starts_with("cannot reach postgres database at 127.0.0.1:1/x: "),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(!format!("{error:?}").contains("hunter2"), "{error:?}");
+}
+
+#[tokio::test]
+async fn connect_timeout_bounds_a_silent_server() {
+    // A listener that accepts but never answers the startup message.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a silent listener");
+    let address = listener.local_addr().expect("listener address");
+    let _accepting = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let dir = temp_dir();
+    let config = StoreConfig {
+        connect_timeout: Duration::from_millis(300),
+        ..StoreConfig::embedded(dir.path())
+    }
+    .with_database_url(Some(format!("postgres://postgres@{address}/x")));
+    let started = Instant::now();
+    let error = Db::connect(&config)
+        .await
+        .expect_err("the server never answers");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(error, StoreError::Unreachable { .. }),
+        "unexpected error: {error:?}"
+    );
+    assert!(
+        error.to_string().contains("no connection within 300ms"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn unusable_urls_are_invalid_url_errors() {
+    let dir = temp_dir();
+    let cases = [
+        ("not a url", "relative URL without a base"),
+        (
+            "mysql://root:hunter2@localhost/db",
+            "unsupported scheme `mysql`",
+        ),
+        ("postgres://user:hunter2@[::1/db", "invalid IPv6 address"),
+    ];
+    for (url, expected) in cases {
+        let config = StoreConfig::embedded(dir.path()).with_database_url(Some(url.to_owned()));
+        let error = Db::connect(&config).await.expect_err("the URL is unusable");
+        let message = error.to_string();
+        assert!(
+            matches!(error, StoreError::InvalidUrl { .. }),
+            "{url}: {error:?}"
+        );
+        assert!(message.starts_with("invalid database URL: "), "{message}");
+        assert!(message.contains(expected), "{url}: {message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_creates_its_directory_and_file() {
+    let dir = temp_dir();
+    let data_dir = dir.path().join("nested").join("data");
+    let config = StoreConfig::embedded(&data_dir);
+    let db = Db::connect(&config).await.expect("open embedded SQLite");
+    assert_eq!(db.backend(), Backend::Sqlite);
+    assert_eq!(db.backend().to_string(), "sqlite");
+    assert!(data_dir.join("bourse.sqlite3").is_file());
+    assert_eq!(config.sqlite_path(), data_dir.join("bourse.sqlite3"));
+    db.ping().await.expect("ping");
+}
+
+#[tokio::test]
+async fn sqlite_data_dir_must_be_a_directory() {
+    let dir = temp_dir();
+    let file = dir.path().join("occupied");
+    std::fs::write(&file, b"not a directory").expect("write a file");
+    let error = Db::connect(&StoreConfig::embedded(&file))
+        .await
+        .expect_err("a file is not a data directory");
+    assert!(matches!(error, StoreError::DataDir { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot use SQLite data directory "),
+        "{error}"
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct JournalMode {
+    #[diesel(sql_type = Text)]
+    journal_mode: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct ForeignKeys {
+    #[diesel(sql_type = BigInt)]
+    foreign_keys: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = BigInt)]
+    timeout: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Synchronous {
+    #[diesel(sql_type = BigInt)]
+    synchronous: i64,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sqlite_connection_gets_the_pragmas() {
+    let test_db = bourse_test_support::sqlite_db().await;
+    let Db::Sqlite(pool) = &test_db.db else {
+        panic!("sqlite_db returns a SQLite pool");
+    };
+    // Hold two connections at once so both are distinct pooled connections.
+    let mut first = pool.get().await.expect("first connection");
+    let mut second = pool.get().await.expect("second connection");
+    for conn in [&mut *first, &mut *second] {
+        let mode: JournalMode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(conn)
+            .await
+            .expect("journal_mode");
+        let keys: ForeignKeys = diesel::sql_query("PRAGMA foreign_keys")
+            .get_result(conn)
+            .await
+            .expect("foreign_keys");
+        let busy: BusyTimeout = diesel::sql_query("PRAGMA busy_timeout")
+            .get_result(conn)
+            .await
+            .expect("busy_timeout");
+        let sync: Synchronous = diesel::sql_query("PRAGMA synchronous")
+            .get_result(conn)
+            .await
+            .expect("synchronous");
+        assert_eq!(mode.journal_mode, "wal");
+        assert_eq!(keys.foreign_keys, 1);
+        assert_eq!(busy.timeout, 5000);
+        assert_eq!(sync.synchronous, 1, "1 is NORMAL");
+    }
+}
+
+store_test!(ping_and_pool_metrics, |db| {
+    db.ping().await.expect("ping");
+    // No recorder is installed here: recording must simply not fail.
+    db.record_pool_metrics();
+    let described = format!("{db:?}");
+    assert!(
+        described.contains(&format!("{:?}", db.backend())),
+        "{described}"
+    );
+});
