@@ -69,7 +69,10 @@ mod tests {
 
     #[test]
     fn rejects_other_names() {
-        assert_eq!("Premium".parse::<Tier>(), Err(UnknownTier("Premium".into())));
+        assert_eq!(
+            "Premium".parse::<Tier>(),
+            Err(UnknownTier("Premium".into()))
+        );
         assert!("".parse::<Tier>().is_err());
     }
 }
