@@ -23,12 +23,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     compiler.open_files(FILES)?;
     let fds = compiler.file_descriptor_set();
 
+    let encoded = fds.encode_to_vec();
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out_dir.join("bourse_descriptor.bin"), fds.encode_to_vec())?;
+    std::fs::write(out_dir.join("bourse_descriptor.bin"), &encoded)?;
 
+    // Well-known types come from pbjson-types: prost's own have no serde implementations.
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        .compile_well_known_types(true)
+        .extern_path(".google.protobuf", "::pbjson_types")
         .compile_fds(fds)?;
+
+    // The canonical proto3 JSON mapping (RFC 3339 timestamps, 64-bit integers as strings) with
+    // the proto field names, so REST bodies are snake_case like the contract. Every field is
+    // emitted, defaults included, so clients never have to guess what a missing field means.
+    pbjson_build::Builder::new()
+        .register_descriptors(&encoded)?
+        .preserve_proto_field_names()
+        .emit_fields()
+        .build(&[".bourse", ".google.api"])?;
     Ok(())
 }
