@@ -1,1 +1,44 @@
-//! bourse-portfolio
+//! The portfolio service: a paper-trading book of portfolios, orders and positions per account.
+//!
+//! [`serve`] runs the gRPC server until its shutdown future resolves.
+
+pub mod error;
+pub mod service;
+pub mod store;
+
+use std::future::Future;
+
+use bourse_proto::portfolio::v1::portfolio_service_server::PortfolioServiceServer;
+use bourse_runtime::grpc_server::{GrpcServer, GrpcServerConfig, ServeError};
+use bourse_runtime::http::HealthState;
+use bourse_store::Db;
+use tokio::net::TcpListener;
+
+pub use service::PortfolioBook;
+
+/// The name this service reports in logs, metrics and health checks.
+pub const SERVICE_NAME: &str = "portfolio";
+
+/// Serves the portfolio gRPC API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    db: Db,
+    config: GrpcServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let server = GrpcServer::new(SERVICE_NAME, config);
+    let max_bytes = server.max_message_bytes();
+    server
+        .file_descriptor_set(bourse_proto::FILE_DESCRIPTOR_SET)
+        .add_service(
+            PortfolioServiceServer::new(PortfolioBook::new(db.clone()))
+                .max_decoding_message_size(max_bytes)
+                .max_encoding_message_size(max_bytes),
+        )
+        .readiness(HealthState::new().with_check("database", move || {
+            let db = db.clone();
+            async move { db.ping().await.map_err(|e| e.to_string()) }
+        }))
+        .serve(listener, shutdown)
+        .await
+}

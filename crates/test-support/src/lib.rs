@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod env;
+pub mod grpc;
 mod postgres;
 mod redis;
 mod sqlite;

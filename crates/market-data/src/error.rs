@@ -1,0 +1,41 @@
+//! The market-data service's errors and their one mapping to gRPC statuses.
+
+use bourse_store::StoreError;
+use tonic::Status;
+
+use crate::symbol::InvalidSymbol;
+
+/// Everything a market-data call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum MarketDataError {
+    #[error("{field}: {source}")]
+    InvalidSymbol {
+        field: &'static str,
+        #[source]
+        source: InvalidSymbol,
+    },
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: &'static str, reason: String },
+    #[error("unknown symbol {0}")]
+    UnknownSymbol(String),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("not implemented yet: {0}")]
+    NotImplemented(&'static str),
+}
+
+impl From<MarketDataError> for Status {
+    fn from(error: MarketDataError) -> Status {
+        match &error {
+            MarketDataError::InvalidSymbol { .. } | MarketDataError::InvalidArgument { .. } => {
+                Status::invalid_argument(error.to_string())
+            }
+            MarketDataError::UnknownSymbol(_) => Status::not_found(error.to_string()),
+            MarketDataError::NotImplemented(_) => Status::unimplemented(error.to_string()),
+            MarketDataError::Store(source) => {
+                tracing::error!(error = %source, "market-data storage failure");
+                Status::internal("storage failure")
+            }
+        }
+    }
+}
