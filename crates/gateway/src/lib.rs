@@ -1,1 +1,130 @@
-//! bourse-gateway
+//! The edge gateway: REST/JSON in front of the gRPC services.
+//!
+//! It authenticates API keys, decides each caller's tier, routes shared and premium traffic to
+//! different service pools, and answers every error as `application/problem+json`. The routes
+//! are composed in [`router`], top to bottom.
+
+pub mod auth;
+pub mod backend;
+pub mod config;
+pub mod keys;
+pub mod observe;
+pub mod pools;
+pub mod problem;
+pub mod routes;
+pub mod trace;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use bourse_runtime::grpc_client::{ClientConfig, ClientError};
+use bourse_runtime::http::{HealthState, ops_router};
+use bourse_runtime::telemetry::metrics_handle;
+use bourse_runtime::trace_context::TraceContextLayer;
+use bourse_store::Db;
+use tokio::net::TcpListener;
+use tonic::Code;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+pub use config::GatewayArgs;
+
+use crate::keys::KeyStore;
+use crate::pools::Pools;
+use crate::problem::Problem;
+
+/// How long a readiness probe waits for one backend pool's health check.
+pub const POOL_HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What every handler shares, built once at start-up.
+#[derive(Debug)]
+pub struct GatewayState {
+    /// The backend pools per service and tier.
+    pub pools: Pools,
+    /// Resolves API keys to callers.
+    pub keys: KeyStore,
+    /// Whether `X-User-Tier` may override the key's tier.
+    pub trust_tier_header: bool,
+}
+
+/// Why the gateway could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("invalid pool configuration")]
+    Pools(#[from] ClientError),
+    #[error("serving HTTP")]
+    Io(#[from] std::io::Error),
+}
+
+impl GatewayState {
+    /// Builds the state from the configuration; channels connect lazily.
+    pub fn new(args: &GatewayArgs, db: Db) -> Result<Self, GatewayError> {
+        Ok(Self {
+            pools: Pools::from_args(args, &ClientConfig::default())?,
+            keys: KeyStore::new(db),
+            trust_tier_header: args.trust_tier_header,
+        })
+    }
+}
+
+/// The whole REST application.
+pub fn router(state: Arc<GatewayState>) -> Router {
+    let api = Router::new()
+        .route("/v1/quotes/{symbol}", get(routes::market_data::get_quote))
+        .route("/v1/portfolios", get(routes::portfolio::list_portfolios))
+        .route(
+            "/v1/portfolios/{portfolio_id}/risk/reports",
+            get(routes::risk::list_risk_reports),
+        )
+        .route("/v1/sentiment:score", post(routes::sentiment::score_text))
+        .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .with_state(state.clone());
+
+    Router::new()
+        .merge(api)
+        .merge(ops_router(metrics_handle(), readiness(&state.pools)))
+        .fallback(|| async { Problem::new(Code::NotFound, "no such route") })
+        .layer(from_fn(observe::observe))
+        .layer(TraceContextLayer)
+}
+
+/// Ready when every backend pool answers its gRPC health check with SERVING.
+fn readiness(pools: &Pools) -> HealthState {
+    pools
+        .named()
+        .into_iter()
+        .fold(HealthState::new(), |health, (name, channel)| {
+            health.with_check(name, move || pool_health(channel.clone()))
+        })
+}
+
+async fn pool_health(channel: Channel) -> Result<(), String> {
+    let mut client = HealthClient::new(channel);
+    let check = client.check(HealthCheckRequest {
+        service: String::new(),
+    });
+    match tokio::time::timeout(POOL_HEALTH_TIMEOUT, check).await {
+        Err(_) => Err("health check timed out".to_owned()),
+        Ok(Err(status)) => Err(format!("{:?}: {}", status.code(), status.message())),
+        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
+        Ok(Ok(_)) => Err("not serving".to_owned()),
+    }
+}
+
+/// Serves the REST API on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<GatewayState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
