@@ -10,6 +10,7 @@
 //! Unix milliseconds followed by the caller's bytes, with `PX` set to the class's longest TTL.
 #![forbid(unsafe_code)]
 
+mod args;
 mod cache;
 mod class;
 mod clock;
@@ -21,6 +22,7 @@ pub mod metric;
 mod ttl;
 mod wire;
 
+pub use args::{CacheArgs, TtlOverride};
 pub use bourse_runtime::tier::Tier;
 pub use bytes::Bytes;
 pub use cache::{Cache, L2Status};

@@ -1,0 +1,124 @@
+//! `bourse serve <service>`: one service in its own process, and the table of services that
+//! `bourse up` composes.
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use bourse_gateway::GatewayState;
+use bourse_runtime::config::ServiceArgs;
+use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
+use bourse_runtime::{shutdown, telemetry};
+use tokio::net::TcpListener;
+
+use crate::backends::{self, Backends};
+use crate::cli::{GatewayOpts, ServeCommand};
+
+/// The gRPC services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    MarketData,
+    Portfolio,
+    Risk,
+    Sentiment,
+}
+
+impl ServiceKind {
+    /// Every service, in the order of their default ports.
+    pub const ALL: [ServiceKind; 4] = [
+        Self::MarketData,
+        Self::Portfolio,
+        Self::Risk,
+        Self::Sentiment,
+    ];
+
+    /// The name used on the command line, in logs and in metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MarketData => bourse_market_data::SERVICE_NAME,
+            Self::Portfolio => bourse_portfolio::SERVICE_NAME,
+            Self::Risk => bourse_risk::SERVICE_NAME,
+            Self::Sentiment => bourse_sentiment::SERVICE_NAME,
+        }
+    }
+
+    /// The default port of the service's shared instance; the premium instance of `bourse up`
+    /// takes the next one.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::MarketData => 50051,
+            Self::Portfolio => 50053,
+            Self::Risk => 50055,
+            Self::Sentiment => 50057,
+        }
+    }
+
+    /// Serves this service on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        backends: Backends,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let config = GrpcServerConfig::default();
+        let Backends { db, cache } = backends;
+        match self {
+            Self::MarketData => {
+                bourse_market_data::serve(listener, db, cache, config, shutdown).await
+            }
+            Self::Portfolio => bourse_portfolio::serve(listener, db, config, shutdown).await,
+            Self::Risk => bourse_risk::serve(listener, db, config, shutdown).await,
+            Self::Sentiment => bourse_sentiment::serve(listener, db, config, shutdown).await,
+        }
+    }
+}
+
+/// Binds a listener, saying which address could not be bound.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))
+}
+
+pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
+    let (kind, opts) = match command {
+        ServeCommand::MarketData(opts) => (ServiceKind::MarketData, opts),
+        ServeCommand::Portfolio(opts) => (ServiceKind::Portfolio, opts),
+        ServeCommand::Risk(opts) => (ServiceKind::Risk, opts),
+        ServeCommand::Sentiment(opts) => (ServiceKind::Sentiment, opts),
+        ServeCommand::Gateway(opts) => return gateway(opts).await,
+    };
+    let args = &opts.service;
+    let _telemetry = telemetry::init(kind.name(), &args.telemetry)?;
+    let addr = listen_addr(args, kind.default_port());
+    let listener = bind(addr).await?;
+    let backends = backends::connect(args, &opts.cache, false).await?;
+    tracing::info!(
+        service = kind.name(),
+        %addr,
+        store = %backends::describe_store(args),
+        cache = %backends::describe_cache(args),
+        "serving"
+    );
+    kind.serve(listener, backends, shutdown::signal())
+        .await
+        .with_context(|| format!("serving {}", kind.name()))
+}
+
+async fn gateway(opts: GatewayOpts) -> anyhow::Result<()> {
+    let _telemetry = telemetry::init("gateway", &opts.service.telemetry)?;
+    let addr = listen_addr(&opts.service, 8080);
+    let listener = bind(addr).await?;
+    let db = backends::connect_db(&opts.service, false).await?;
+    let state = Arc::new(GatewayState::new(&opts.gateway, db)?);
+    tracing::info!(%addr, "gateway serving");
+    bourse_gateway::serve(listener, state, shutdown::signal())
+        .await
+        .context("serving the gateway")
+}
+
+fn listen_addr(args: &ServiceArgs, default_port: u16) -> SocketAddr {
+    args.listen
+        .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::LOCALHOST, default_port)))
+}

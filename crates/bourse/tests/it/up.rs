@@ -1,0 +1,151 @@
+//! `bourse up`'s composition: every service behind the gateway, on the test's own database.
+
+use std::net::SocketAddr;
+
+use bourse::up::{Platform, UpConfig};
+use bourse_cache::CacheArgs;
+use bourse_runtime::config::ServiceArgs;
+use bourse_runtime::telemetry::TelemetryArgs;
+use bourse_test_support::{TestDb, postgres_db, sqlite_db};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn config(test_db: &TestDb) -> UpConfig {
+    let service = ServiceArgs {
+        listen: None,
+        database_url: test_db.config.database_url.clone(),
+        redis_url: None,
+        data_dir: test_db.config.data_dir.clone(),
+        db_max_connections: 8,
+        migrate: true,
+        telemetry: TelemetryArgs::default(),
+    };
+    UpConfig {
+        gateway_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        grpc_base_port: 0,
+        load_demo: true,
+        service,
+        cache: CacheArgs::default(),
+    }
+}
+
+/// The last AAPL close in the vendored demo data (2022-12-28).
+const AAPL_LAST_CLOSE: f64 = 125.674;
+
+async fn reaches_every_service_through_the_gateway(test_db: TestDb) {
+    let platform = Platform::start(config(&test_db))
+        .await
+        .expect("platform starts");
+    let demo = platform
+        .demo
+        .expect("demo data loaded into the empty store");
+    assert_eq!(demo.instruments, 50);
+    let base = format!("http://{}", platform.gateway_addr);
+    let http = reqwest::Client::new();
+    let get = |path: &str, key: &str| http.get(format!("{base}{path}")).bearer_auth(key).send();
+
+    let ready = http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), StatusCode::OK, "{:?}", ready.text().await);
+
+    // Market data, on the premium key; a spoofed tier header changes nothing.
+    let response = get("/v1/quotes/AAPL", &platform.keys.premium)
+        .await
+        .expect("quote");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-bourse-tier"], "premium");
+    assert!(
+        response.headers()["server-timing"]
+            .to_str()
+            .is_ok_and(|v| v.contains("backend;dur="))
+    );
+    let quote: Value = response.json().await.expect("json");
+    assert_eq!(quote["symbol"], "AAPL");
+    assert_eq!(quote["last"], json!(AAPL_LAST_CLOSE));
+
+    let spoofed = http
+        .get(format!("{base}/v1/quotes/AAPL"))
+        .bearer_auth(&platform.keys.shared)
+        .header("x-user-tier", "premium")
+        .send()
+        .await
+        .expect("quote");
+    assert_eq!(spoofed.headers()["x-bourse-tier"], "shared");
+
+    // Portfolio and risk, on the shared key through X-API-Key.
+    for path in ["/v1/portfolios", "/v1/portfolios/p-1/risk/reports"] {
+        let response = http
+            .get(format!("{base}{path}"))
+            .header("x-api-key", &platform.keys.shared)
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["next_page_token"], "", "{path}: {body}");
+    }
+
+    // Sentiment.
+    let score: Value = http
+        .post(format!("{base}/v1/sentiment:score"))
+        .bearer_auth(&platform.keys.shared)
+        .json(&json!({"text": "Profit jumps as the company beats estimates and raises guidance"}))
+        .send()
+        .await
+        .expect("score")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(score["label"], "SENTIMENT_LABEL_POSITIVE", "{score}");
+
+    // Errors are problem+json.
+    let unauthenticated = http
+        .get(format!("{base}/v1/quotes/AAPL"))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unauthenticated.headers()["content-type"],
+        "application/problem+json"
+    );
+    let revoked_or_unknown = get("/v1/quotes/AAPL", "bk_0000").await.expect("response");
+    assert_eq!(revoked_or_unknown.status(), StatusCode::UNAUTHORIZED);
+    let missing: Value = get("/v1/quotes/NOPE", &platform.keys.shared)
+        .await
+        .expect("response")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (missing["status"].clone(), missing["code"].clone()),
+        (json!(404), json!("NOT_FOUND"))
+    );
+
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("bourse_http_requests_total"), "{metrics}");
+
+    platform.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_on_sqlite_reaches_every_service() {
+    reaches_every_service_through_the_gateway(sqlite_db().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_on_postgres_reaches_every_service() {
+    if let Some(test_db) = postgres_db().await {
+        reaches_every_service_through_the_gateway(test_db).await;
+    }
+}
