@@ -54,6 +54,18 @@ impl Db {
         Ok(())
     }
 
+    /// A readiness check for health endpoints: a [`Db::ping`] whose error is reported as text.
+    pub fn readiness_check(
+        &self,
+    ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync + 'static
+    {
+        let db = self.clone();
+        move || {
+            let db = db.clone();
+            Box::pin(async move { db.ping().await.map_err(|error| error.to_string()) })
+        }
+    }
+
     /// Which engine this pool talks to.
     pub fn backend(&self) -> Backend {
         match self {
