@@ -22,8 +22,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use bourse_runtime::grpc_metrics::code_label as code_name;
+use serde::Serialize;
 use tonic::Code;
 
 /// The media type of every error body.

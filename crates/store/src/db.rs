@@ -57,8 +57,10 @@ impl Db {
     /// A readiness check for health endpoints: a [`Db::ping`] whose error is reported as text.
     pub fn readiness_check(
         &self,
-    ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync + 'static
-    {
+    ) -> impl Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+    + Send
+    + Sync
+    + 'static {
         let db = self.clone();
         move || {
             let db = db.clone();
