@@ -48,6 +48,7 @@ pub use backend::Backend;
 pub use config::StoreConfig;
 pub use db::{Db, POOL_CONNECTIONS_GAUGE};
 pub use error::StoreError;
+pub use partitions::BarClass;
 
 /// A PostgreSQL connection as handed out by [`Db::Postgres`] pools.
 pub type PgConn = diesel_async::AsyncPgConnection;

@@ -60,7 +60,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// OHLCV bars of every interval; partitioned by year on PostgreSQL.
+    /// OHLCV bars of every interval; on PostgreSQL partitioned by interval class, then by month
+    /// (intraday) or year (daily and coarser).
     bars (symbol, interval, ts) {
         symbol -> Text,
         /// One of `1m`, `5m`, `15m`, `1h`, `1d`, `1w`, `1mo`.

@@ -1,7 +1,8 @@
-//! Round trips on `bars`, and its yearly partitions on PostgreSQL.
+//! Round trips on `bars`, and its partitions on PostgreSQL (by interval class, then monthly for
+//! intraday bars and yearly for daily ones).
 
 use bourse_store::schema::bars;
-use bourse_store::{Backend, Db, StoreError};
+use bourse_store::{Backend, BarClass, Db, StoreError};
 use bourse_test_support::{postgres_db, store_test};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -104,7 +105,11 @@ store_test!(ensure_bar_partitions_per_backend, |db| {
         .expect("ensure partitions");
     match db.backend() {
         Backend::Sqlite => assert_eq!(created, 0, "SQLite has no partitions"),
-        Backend::Postgres => assert_eq!(created, 2, "2019 and 2020"),
+        Backend::Postgres => assert_eq!(
+            created,
+            2 + 13,
+            "daily: 2019 and 2020; intraday: the 12 months of 2019 and January 2020"
+        ),
     }
 });
 
@@ -159,63 +164,72 @@ fn count(partition: &str, rows: i64) -> PartitionCount {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn postgres_bars_land_in_yearly_partitions() {
+async fn postgres_bars_land_in_class_partitions() {
     let Some(test_db) = postgres_db().await else {
         return;
     };
     let db = &test_db.db;
 
-    // Imported before any partition exists: they wait in the default one.
+    // Imported before any partition exists: they wait in their class's default partition.
     let early = [
         BarRow::sample("IBM", "1d", at(2019, 6, 3, 0), 135.0),
         BarRow::sample("IBM", "1d", at(2021, 6, 1, 0), 143.0),
+        BarRow::sample("IBM", "1m", at(2021, 6, 1, 14), 143.5),
     ];
     insert(db, &early).await.expect("insert early bars");
-    assert_eq!(rows_per_partition(db).await, vec![count("bars_default", 2)]);
+    assert_eq!(
+        rows_per_partition(db).await,
+        vec![
+            count("bars_daily_default", 2),
+            count("bars_intraday_default", 1)
+        ]
+    );
 
     let created = db
-        .ensure_bar_partitions(at(2019, 1, 1, 0), at(2022, 12, 31, 0))
+        .ensure_bar_partitions_for(BarClass::Daily, at(2019, 1, 1, 0), at(2022, 12, 31, 0))
         .await
-        .expect("create partitions for 2019..=2022");
+        .expect("create daily partitions for 2019..=2022");
     assert_eq!(created, 4);
+    let created = db
+        .ensure_bar_partitions_for(BarClass::Intraday, at(2021, 5, 20, 0), at(2022, 12, 31, 0))
+        .await
+        .expect("create intraday partitions for 2021-05..=2022-12");
+    assert_eq!(created, 20);
 
     let later = [
         BarRow::sample("IBM", "1d", at(2020, 6, 1, 0), 120.0),
-        // The last microsecond of 2022 still belongs to 2022.
+        // The last microsecond of 2022 still belongs to December 2022.
         BarRow {
             ts: NaiveDateTime::parse_from_str("2022-12-31 23:59:59.999999", "%F %T%.f")
                 .expect("timestamp"),
             ..BarRow::sample("IBM", "1h", at(2022, 1, 1, 0), 141.0)
         },
-        // No partition for 2025: the default partition takes it.
+        // No partition for 2025: the default partitions take them.
         BarRow::sample("IBM", "1d", at(2025, 1, 2, 0), 230.0),
+        BarRow::sample("IBM", "5m", at(2025, 1, 2, 15), 231.0),
     ];
     insert(db, &later).await.expect("insert later bars");
 
     assert_eq!(
         rows_per_partition(db).await,
         vec![
-            count("bars_default", 1),
-            count("bars_y2019", 1),
-            count("bars_y2020", 1),
-            count("bars_y2021", 1),
-            count("bars_y2022", 1),
+            count("bars_daily_2019", 1),
+            count("bars_daily_2020", 1),
+            count("bars_daily_2021", 1),
+            count("bars_daily_default", 1),
+            count("bars_intraday_2021_06", 1),
+            count("bars_intraday_2022_12", 1),
+            count("bars_intraday_default", 1),
         ],
-        "early rows moved out of the default partition, later rows routed by year"
+        "early rows moved out of the default partitions, later rows routed by class and time"
     );
     assert_eq!(
         partitions_of_bars(db).await,
-        [
-            "bars_default",
-            "bars_y2019",
-            "bars_y2020",
-            "bars_y2021",
-            "bars_y2022"
-        ]
+        ["bars_daily", "bars_intraday"]
     );
 
     let again = db
-        .ensure_bar_partitions(at(2019, 5, 1, 0), at(2022, 1, 1, 0))
+        .ensure_bar_partitions_for(BarClass::Intraday, at(2021, 6, 1, 0), at(2022, 1, 1, 0))
         .await
         .expect("ensure existing partitions");
     assert_eq!(again, 0, "existing partitions are left alone");
