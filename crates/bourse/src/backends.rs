@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bourse_cache::{Cache, CacheArgs};
+use bourse_market_data::QuoteBus;
 use bourse_runtime::config::{ServiceArgs, redact_url};
 use bourse_store::{Db, StoreConfig};
 
@@ -12,11 +13,14 @@ const DB_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the database pool gauges are refreshed.
 const POOL_METRICS_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The store and cache of one process.
+/// The store, cache and quote bus of one process.
 #[derive(Debug, Clone)]
 pub struct Backends {
     pub db: Db,
     pub cache: Cache,
+    /// Fans ingested quotes out to the quote streams of every market-data instance of the
+    /// process (see `bourse_market_data::bus`).
+    pub bus: QuoteBus,
 }
 
 /// Connects the database (migrating it when asked) and the cache. An unreachable database or
@@ -34,7 +38,11 @@ pub async fn connect(
             .with_context(|| format!("connecting to Redis at {}", redact_url(url)))?,
         None => Cache::in_process(config),
     };
-    Ok(Backends { db, cache })
+    Ok(Backends {
+        db,
+        cache,
+        bus: QuoteBus::default(),
+    })
 }
 
 /// Connects the database alone, migrating it when asked, and keeps its pool gauges current

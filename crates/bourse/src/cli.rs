@@ -2,9 +2,13 @@
 //! also reads an environment variable, named in the help.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use bourse_cache::CacheArgs;
 use bourse_gateway::GatewayArgs;
+use bourse_market_data::feed::DEFAULT_SEED;
+use bourse_market_data::symbol::Symbol;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::tier::Tier;
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +34,13 @@ pub enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Bulk-load instruments or bars from CSV files straight into the configured store (the
+    /// same checks as the gRPC ImportBars call, without a running service).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Live market-data feeds, written through the ingest path.
+    #[command(subcommand)]
+    Feed(FeedCommand),
 }
 
 /// Options of `bourse up`.
@@ -44,6 +55,16 @@ pub struct UpArgs {
     /// Do not load the demo data set into an empty store.
     #[arg(long, env = "BOURSE_NO_DEMO")]
     pub no_demo: bool,
+    /// Run the simulated live feed in-process (see `bourse feed simulate`), streaming to every
+    /// market-data instance.
+    #[arg(long, env = "BOURSE_FEED")]
+    pub feed: bool,
+    /// With --feed: time between rounds of ticks, real and simulated.
+    #[arg(long, env = "BOURSE_FEED_TICK_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub feed_tick_interval: Duration,
+    /// With --feed: seed of the random walk.
+    #[arg(long, env = "BOURSE_FEED_SEED", default_value_t = DEFAULT_SEED)]
+    pub feed_seed: u64,
     #[command(flatten)]
     pub service: ServiceArgs,
     #[command(flatten)]
@@ -114,4 +135,74 @@ pub enum KeysCommand {
         #[command(flatten)]
         store: StoreOpts,
     },
+}
+
+/// What `bourse import` can load. Import instruments before their bars: a bar whose symbol has
+/// no instrument is rejected.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Bars from CSV with the header `symbol,ts,open,high,low,close,volume[,vwap,trades]` (and
+    /// optionally `interval`); `ts` is RFC 3339 or YYYY-MM-DD. Re-importing replaces bars.
+    Bars(ImportBarsArgs),
+    /// Instruments from CSV with the header `symbol,name,exchange,currency,asset_class,sector[,active]`.
+    Instruments(ImportFileArgs),
+}
+
+/// Options of every `bourse import` command.
+#[derive(Debug, Args)]
+pub struct ImportFileArgs {
+    /// The CSV file to import.
+    pub file: PathBuf,
+    /// Store nothing when any row is bad (default: skip bad rows and store the rest).
+    #[arg(long, env = "BOURSE_IMPORT_ALL_OR_NOTHING")]
+    pub all_or_nothing: bool,
+    /// How many row errors to print.
+    #[arg(long, env = "BOURSE_IMPORT_SHOW_ERRORS", default_value_t = 20)]
+    pub show_errors: usize,
+    #[command(flatten)]
+    pub store: StoreOpts,
+}
+
+/// Options of `bourse import bars`.
+#[derive(Debug, Args)]
+pub struct ImportBarsArgs {
+    #[command(flatten)]
+    pub file: ImportFileArgs,
+    /// The interval of rows when the file has no `interval` column: 1m, 5m, 15m, 1h, 1d, 1w, 1mo.
+    #[arg(long, env = "BOURSE_IMPORT_INTERVAL", default_value = "1d")]
+    pub interval: String,
+    /// With --all-or-nothing: the most rows held in memory before the import is refused.
+    #[arg(long, env = "BOURSE_IMPORT_MAX_ROWS", default_value_t = bourse_market_data::import::DEFAULT_MAX_BUFFERED_ROWS)]
+    pub max_rows: usize,
+}
+
+/// The `bourse feed` commands.
+#[derive(Debug, Subcommand)]
+pub enum FeedCommand {
+    /// Simulate a live feed over the stored instruments: a seeded, correlated random walk from
+    /// each symbol's latest quote, with bid/ask, day range and volume, closing a 1-minute bar
+    /// per symbol every simulated minute. Set REDIS_URL so that market-data servers in other
+    /// processes stream its quotes.
+    Simulate(SimulateArgs),
+}
+
+/// Options of `bourse feed simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Time between rounds of ticks, real and simulated (e.g. 250ms, 1s).
+    #[arg(long, env = "BOURSE_FEED_TICK_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub tick_interval: Duration,
+    /// Seed of the random walk: the same seed and starting quotes give the same prices.
+    #[arg(long, env = "BOURSE_FEED_SEED", default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Stop after this long (e.g. 10m); runs until Ctrl-C when unset.
+    #[arg(long, env = "BOURSE_FEED_DURATION", value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Simulate only these symbols, comma-separated; every active instrument when unset.
+    #[arg(long, env = "BOURSE_FEED_SYMBOLS", value_delimiter = ',')]
+    pub symbols: Vec<Symbol>,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }

@@ -3,6 +3,8 @@
 
 pub mod backends;
 pub mod cli;
+pub mod feed;
+pub mod import;
 pub mod keys;
 pub mod serve;
 pub mod up;
@@ -30,5 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(command) => keys::run(command).await.context("managing API keys"),
+        Command::Feed(command) => feed::run(command).await,
+        Command::Import(command) => import::run(command).await,
     }
 }

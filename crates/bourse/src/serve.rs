@@ -11,9 +11,11 @@ use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
 use bourse_runtime::{shutdown, telemetry};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::backends::{self, Backends};
 use crate::cli::{GatewayOpts, ServeCommand};
+use crate::feed;
 
 /// The gRPC services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +64,10 @@ impl ServiceKind {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let config = GrpcServerConfig::default();
-        let Backends { db, cache } = backends;
+        let Backends { db, cache, bus } = backends;
         match self {
             Self::MarketData => {
-                bourse_market_data::serve(listener, db, cache, config, shutdown).await
+                bourse_market_data::serve(listener, db, cache, bus, config, shutdown).await
             }
             Self::Portfolio => bourse_portfolio::serve(listener, db, config, shutdown).await,
             Self::Risk => bourse_risk::serve(listener, db, config, shutdown).await,
@@ -101,9 +103,21 @@ pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
         cache = %backends::describe_cache(args),
         "serving"
     );
-    kind.serve(listener, backends, shutdown::signal())
+    let stop_relay = CancellationToken::new();
+    if kind == ServiceKind::MarketData {
+        let relay = feed::relay_subscriber(args, &opts.cache, &backends, stop_relay.clone());
+        tokio::spawn(async move {
+            if let Err(error) = relay.await {
+                tracing::error!(error = format!("{error:#}"), "quote relay stopped");
+            }
+        });
+    }
+    let served = kind
+        .serve(listener, backends, shutdown::signal())
         .await
-        .with_context(|| format!("serving {}", kind.name()))
+        .with_context(|| format!("serving {}", kind.name()));
+    stop_relay.cancel();
+    served
 }
 
 async fn gateway(opts: GatewayOpts) -> anyhow::Result<()> {

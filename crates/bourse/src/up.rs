@@ -13,6 +13,8 @@ use anyhow::Context as _;
 use bourse_cache::CacheArgs;
 use bourse_gateway::{GatewayArgs, GatewayState, keys};
 use bourse_market_data::DemoSummary;
+use bourse_market_data::feed::{SimulatedFeed, SimulationConfig};
+use bourse_market_data::ingest::run_feed;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::shutdown;
 use bourse_runtime::tier::Tier;
@@ -21,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backends::{self, Backends};
 use crate::cli::UpArgs;
+use crate::feed;
 use crate::serve::{ServiceKind, bind};
 
 /// The account both demo keys act for, so either key sees the same portfolios.
@@ -33,6 +36,8 @@ pub struct UpConfig {
     /// First of eight consecutive ports for the service instances; 0 picks free ports.
     pub grpc_base_port: u16,
     pub load_demo: bool,
+    /// Runs the simulated live feed in-process when set.
+    pub feed: Option<SimulationConfig>,
     pub service: ServiceArgs,
     pub cache: CacheArgs,
 }
@@ -98,6 +103,14 @@ impl Platform {
             None
         };
         let keys = demo_keys(&backends).await?;
+        let feed = match &config.feed {
+            Some(simulation) => Some(
+                SimulatedFeed::from_store(&backends.db, simulation)
+                    .await
+                    .context("starting the simulated feed")?,
+            ),
+            None => None,
+        };
 
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
@@ -116,6 +129,21 @@ impl Platform {
             });
         }
         let state = Arc::new(GatewayState::new(&gateway, backends.db.clone())?);
+        // One relay subscriber for the process: its market-data instances share the bus.
+        tasks.spawn(feed::relay_subscriber(
+            &config.service,
+            &config.cache,
+            &backends,
+            shutdown.clone(),
+        ));
+        if let Some(simulated) = feed {
+            let ingestor = feed::ingestor(&config.service, &config.cache, &backends)?;
+            let stop = shutdown.clone().cancelled_owned();
+            tasks.spawn(async move {
+                let Ok(_summary) = run_feed(simulated, &ingestor, stop).await;
+                Ok(())
+            });
+        }
         let stop = shutdown.clone().cancelled_owned();
         tasks.spawn(async move {
             bourse_gateway::serve(gateway_listener, state, stop)
@@ -207,6 +235,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         gateway_listen: args.gateway_listen,
         grpc_base_port: args.grpc_base_port,
         load_demo: !args.no_demo,
+        feed: args.feed.then(|| SimulationConfig {
+            seed: args.feed_seed,
+            tick_interval: args.feed_tick_interval,
+            symbols: Vec::new(),
+            start: None,
+        }),
         service: args.service,
         cache: args.cache,
     };
@@ -214,6 +248,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let signal = tokio::spawn(shutdown::signal());
     let store = backends::describe_store(&config.service);
     let cache = backends::describe_cache(&config.service);
+    let feed_interval = config.feed.as_ref().map(|feed| feed.tick_interval);
     let platform = Platform::start(config).await?;
 
     println!("Bourse is up.");
@@ -225,6 +260,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             demo.instruments, demo.bars, demo.quotes
         ),
         None => println!("  demo data: the store already has data, left as it is"),
+    }
+    if let Some(interval) = feed_interval {
+        println!("  live feed: simulated, one round of quotes every {interval:?}");
     }
     println!("  REST gateway: http://{}", platform.gateway_addr);
     for instance in &platform.instances {

@@ -217,6 +217,23 @@ impl Cache {
         }
     }
 
+    /// Stores `value` under (`class`, `key`) in this process's L1 only, as fresh as if just
+    /// written. For values another process has already written to Redis and announced (the
+    /// quote relay): refreshing the local copy then costs no second Redis write.
+    pub async fn set_local(&self, class: DataClass, key: &str, value: Bytes) {
+        let inner = &*self.inner;
+        let lifetime = inner.ttl.max_ttl(class);
+        if lifetime.is_zero() {
+            return;
+        }
+        let entry = Entry {
+            value,
+            inserted_ms: inner.clock.now_ms(),
+            lifetime,
+        };
+        inner.l1.insert(inner.full_key(class, key), entry).await;
+    }
+
     /// Removes (`class`, `key`) from L1 and Redis. Other instances' L1 copies live on until their
     /// TTL runs out. An invalidation that cannot reach Redis (down or failing) is counted in
     /// `bourse_cache_errors_total{op="invalidate"}`: Redis may then serve the old value until

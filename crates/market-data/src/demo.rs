@@ -6,14 +6,15 @@
 //! - 29 synthetic stocks, generated reproducibly (seeded) by a one-factor geometric Brownian
 //!   motion on the same trading calendar, with full OHLCV, named "Synthetic ...".
 //!
-//! Latest quotes are derived from the last two bars of each symbol.
+//! The data set is a list of import rows: [`crate::load_demo`] stores it through the import path
+//! like any other import, which also derives each symbol's latest quote from its last two bars.
 
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
-use crate::store::{BarRow, InstrumentRow, QuoteRow};
+use crate::import::{BarInput, InstrumentInput};
 
 const STOCKS_CSV: &str = include_str!("../data/sp500_20_stocks_daily_close.csv");
 const INDEX_CSV: &str = include_str!("../data/sp500_index_daily_close.csv");
@@ -88,12 +89,11 @@ const SYNTHETIC_SECTORS: [&str; 6] = [
     "Consumer Staples",
 ];
 
-/// The whole demo data set, ready to store.
+/// The whole demo data set, as import rows numbered from 1 in each list.
 #[derive(Debug, Clone)]
 pub struct DemoData {
-    pub instruments: Vec<InstrumentRow>,
-    pub bars: Vec<BarRow>,
-    pub quotes: Vec<QuoteRow>,
+    pub instruments: Vec<InstrumentInput>,
+    pub bars: Vec<BarInput>,
 }
 
 /// Why the vendored files could not be read (a packaging defect, never user input).
@@ -106,7 +106,6 @@ pub struct DemoDataError {
 
 /// Builds the demo data set: real closes plus seeded synthetic OHLCV.
 pub fn build() -> Result<DemoData, DemoDataError> {
-    let now = Utc::now().naive_utc();
     let stocks = read_closes(STOCKS_CSV)?;
     let index = read_closes(INDEX_CSV)?;
 
@@ -125,7 +124,6 @@ pub fn build() -> Result<DemoData, DemoDataError> {
             exchange,
             "equity",
             Some(sector),
-            now,
         ));
         bars.extend(close_only_bars(symbol, &stocks, column));
     }
@@ -135,7 +133,6 @@ pub fn build() -> Result<DemoData, DemoDataError> {
         "INDEX",
         "index",
         None,
-        now,
     ));
     bars.extend(close_only_bars(INDEX_SYMBOL, &index, 0));
 
@@ -144,23 +141,17 @@ pub fn build() -> Result<DemoData, DemoDataError> {
         let symbol = format!("SYN{n:02}");
         let sector = SYNTHETIC_SECTORS[n % SYNTHETIC_SECTORS.len()];
         let name = format!("Synthetic {sector} {n:02}");
-        instruments.push(instrument(
-            &symbol,
-            &name,
-            "SYNTH",
-            "equity",
-            Some(sector),
-            now,
-        ));
+        instruments.push(instrument(&symbol, &name, "SYNTH", "equity", Some(sector)));
         bars.extend(synthetic_bars(&symbol, &stocks.dates, &mut rng));
     }
 
-    let quotes = latest_quotes(&bars);
-    Ok(DemoData {
-        instruments,
-        bars,
-        quotes,
-    })
+    for (line, row) in (1..).zip(&mut instruments) {
+        row.line = line;
+    }
+    for (line, row) in (1..).zip(&mut bars) {
+        row.line = line;
+    }
+    Ok(DemoData { instruments, bars })
 }
 
 fn instrument(
@@ -169,9 +160,9 @@ fn instrument(
     exchange: &str,
     asset_class: &str,
     sector: Option<&str>,
-    now: NaiveDateTime,
-) -> InstrumentRow {
-    InstrumentRow {
+) -> InstrumentInput {
+    InstrumentInput {
+        line: 0,
         symbol: symbol.to_owned(),
         name: name.to_owned(),
         exchange: exchange.to_owned(),
@@ -179,7 +170,6 @@ fn instrument(
         asset_class: asset_class.to_owned(),
         sector: sector.map(str::to_owned),
         active: true,
-        updated_at: now,
     }
 }
 
@@ -233,14 +223,15 @@ fn close_only_bars<'a>(
     symbol: &'a str,
     closes: &'a Closes,
     column: usize,
-) -> impl Iterator<Item = BarRow> + 'a {
+) -> impl Iterator<Item = BarInput> + 'a {
     closes
         .dates
         .iter()
         .zip(&closes.rows)
         .filter_map(move |(ts, row)| {
             let close = row.get(column).copied().flatten()?;
-            Some(BarRow {
+            Some(BarInput {
+                line: 0,
                 symbol: symbol.to_owned(),
                 interval: "1d".to_owned(),
                 ts: *ts,
@@ -257,7 +248,7 @@ fn close_only_bars<'a>(
 
 /// Daily bars of a one-factor GBM: a market factor (drift 7 %, volatility 18 % a year) scaled by a
 /// per-symbol beta, plus idiosyncratic noise.
-fn synthetic_bars(symbol: &str, dates: &[NaiveDateTime], rng: &mut StdRng) -> Vec<BarRow> {
+fn synthetic_bars(symbol: &str, dates: &[NaiveDateTime], rng: &mut StdRng) -> Vec<BarInput> {
     let days_per_year = 252.0_f64;
     let beta = rng.random_range(0.6..1.6);
     let idio_vol = rng.random_range(0.15..0.45) / days_per_year.sqrt();
@@ -279,7 +270,8 @@ fn synthetic_bars(symbol: &str, dates: &[NaiveDateTime], rng: &mut StdRng) -> Ve
             let high = open.max(close) * (0.5 * daily_vol * normal()).abs().exp();
             let low = open.min(close) * (-(0.5 * daily_vol * normal()).abs()).exp();
             let volume = (base_volume * (0.4 * normal()).exp()).round();
-            BarRow {
+            BarInput {
+                line: 0,
                 symbol: symbol.to_owned(),
                 interval: "1d".to_owned(),
                 ts: *ts,
@@ -305,74 +297,60 @@ fn round_cents(price: f64) -> f64 {
     (price * 100.0).round() / 100.0
 }
 
-/// One quote per symbol from its last bar, with the previous bar's close as `prev_close`.
-/// `bars` holds each symbol's bars together, in time order.
-fn latest_quotes(bars: &[BarRow]) -> Vec<QuoteRow> {
-    bars.chunk_by(|a, b| a.symbol == b.symbol)
-        .filter_map(|series| {
-            let [.., prev, bar] = series else { return None };
-            Some(QuoteRow {
-                symbol: bar.symbol.clone(),
-                last: bar.close,
-                bid: None,
-                ask: None,
-                bid_size: None,
-                ask_size: None,
-                day_open: Some(bar.open),
-                day_high: Some(bar.high),
-                day_low: Some(bar.low),
-                prev_close: Some(prev.close),
-                volume: bar.volume,
-                ts: bar.ts,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::*;
 
     #[test]
-    fn builds_fifty_symbols_with_consistent_bars() {
+    fn every_row_passes_the_import_checks() {
         let demo = build().expect("vendored data parses");
         assert_eq!(demo.instruments.len(), 50);
-        assert_eq!(demo.quotes.len(), 50);
         assert!(
             demo.bars.len() > 50 * 2 * 250,
             "at least two years of daily bars per symbol"
         );
-        for bar in &demo.bars {
-            assert!(
-                bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close),
-                "{bar:?}"
-            );
-            assert!(bar.low > 0.0, "{bar:?}");
+        let now = Utc::now().naive_utc();
+        for instrument in demo.instruments {
+            instrument.clone().validate(now).expect("valid instrument");
         }
+        for bar in &demo.bars {
+            bar.clone().validate().expect("valid bar");
+        }
+        let lines: Vec<u64> = demo.bars.iter().map(|b| b.line).collect();
+        assert!(
+            lines.iter().zip(1..).all(|(line, n)| *line == n),
+            "rows numbered from 1"
+        );
     }
 
     #[test]
-    fn quotes_come_from_the_last_two_real_closes() {
+    fn the_last_real_bar_is_the_last_vendored_close() {
         let demo = build().expect("vendored data parses");
-        let aapl = demo
-            .quotes
-            .iter()
-            .find(|q| q.symbol == "AAPL")
-            .expect("AAPL quote");
+        let aapl: Vec<&BarInput> = demo.bars.iter().filter(|b| b.symbol == "AAPL").collect();
+        let [.., prev, last] = aapl.as_slice() else {
+            panic!("AAPL has bars")
+        };
         // The last two rows of the vendored file: 2022-12-27 and 2022-12-28.
         assert_eq!(
-            aapl.ts.date(),
+            last.ts.date(),
             NaiveDate::from_ymd_opt(2022, 12, 28).expect("date")
         );
-        let last_line = STOCKS_CSV.lines().last().expect("rows");
-        let close: f64 = last_line
-            .split(',')
-            .nth(1)
-            .expect("AAPL column")
-            .parse()
-            .expect("number");
-        assert_eq!(aapl.last, close);
-        assert!(aapl.prev_close.is_some_and(|prev| prev != aapl.last));
+        let close_on = |line: &str| -> f64 {
+            line.split(',')
+                .nth(1)
+                .expect("AAPL column")
+                .parse()
+                .expect("number")
+        };
+        let mut tail = STOCKS_CSV.lines().rev();
+        assert_eq!(last.close, close_on(tail.next().expect("last row")));
+        assert_eq!(prev.close, close_on(tail.next().expect("row before")));
+        assert_eq!(
+            (last.open, last.high, last.low),
+            (last.close, last.close, last.close)
+        );
     }
 
     #[test]
@@ -387,5 +365,6 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(syn(&a), syn(&b));
+        assert!(!syn(&a).is_empty());
     }
 }

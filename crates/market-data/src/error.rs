@@ -3,6 +3,7 @@
 use bourse_store::StoreError;
 use tonic::Status;
 
+use crate::import::ImportError;
 use crate::symbol::InvalidSymbol;
 
 /// Everything a market-data call can fail with.
@@ -22,6 +23,9 @@ pub enum MarketDataError {
     Store(#[from] StoreError),
     #[error("not implemented yet: {0}")]
     NotImplemented(&'static str),
+    /// A request larger than the service will hold, e.g. an all-or-nothing import past its bound.
+    #[error("{0}")]
+    ResourceExhausted(String),
 }
 
 impl From<MarketDataError> for Status {
@@ -32,10 +36,24 @@ impl From<MarketDataError> for Status {
             }
             MarketDataError::UnknownSymbol(_) => Status::not_found(error.to_string()),
             MarketDataError::NotImplemented(_) => Status::unimplemented(error.to_string()),
+            MarketDataError::ResourceExhausted(_) => Status::resource_exhausted(error.to_string()),
             MarketDataError::Store(source) => {
                 tracing::error!(error = %source, "market-data storage failure");
                 Status::internal("storage failure")
             }
+        }
+    }
+}
+
+impl From<ImportError> for MarketDataError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::Store(source) => Self::Store(source),
+            ImportError::TooManyRows { .. } => Self::ResourceExhausted(error.to_string()),
+            ImportError::Header(reason) | ImportError::Read(reason) => Self::InvalidArgument {
+                field: "bars",
+                reason,
+            },
         }
     }
 }

@@ -2,4 +2,5 @@
 //! and the command line's handling of bad configuration.
 
 mod cli;
+mod import;
 mod up;

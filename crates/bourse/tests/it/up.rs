@@ -24,6 +24,7 @@ fn config(test_db: &TestDb) -> UpConfig {
         gateway_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         grpc_base_port: 0,
         load_demo: true,
+        feed: None,
         service,
         cache: CacheArgs::default(),
     }
@@ -148,4 +149,77 @@ async fn up_on_postgres_reaches_every_service() {
     if let Some(test_db) = postgres_db().await {
         reaches_every_service_through_the_gateway(test_db).await;
     }
+}
+
+/// `bourse up --feed`: the in-process feed reaches the streams of both market-data instances
+/// through their shared bus, and writes through to what GetQuote reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_with_the_feed_streams_to_every_market_data_instance() {
+    use std::time::Duration;
+
+    use bourse::serve::ServiceKind;
+    use bourse_market_data::feed::SimulationConfig;
+    use bourse_proto::market_data::v1::market_data_service_client::MarketDataServiceClient;
+    use bourse_proto::market_data::v1::{GetQuoteRequest, StreamQuotesRequest};
+
+    let test_db = sqlite_db().await;
+    let platform = Platform::start(UpConfig {
+        feed: Some(SimulationConfig {
+            tick_interval: Duration::from_millis(20),
+            ..SimulationConfig::default()
+        }),
+        ..config(&test_db)
+    })
+    .await
+    .expect("platform starts");
+    let mut latest = Vec::new();
+    for instance in platform
+        .instances
+        .iter()
+        .filter(|i| i.service == ServiceKind::MarketData)
+    {
+        let mut client = MarketDataServiceClient::connect(format!("http://{}", instance.addr))
+            .await
+            .expect("connect");
+        let mut stream = client
+            .stream_quotes(StreamQuotesRequest {
+                symbols: vec!["AAPL".into()],
+            })
+            .await
+            .expect("stream")
+            .into_inner();
+        let patience = Duration::from_secs(10);
+        let snapshot = tokio::time::timeout(patience, stream.message())
+            .await
+            .expect("in time");
+        assert!(
+            snapshot.expect("ok").is_some(),
+            "opens with the current quote"
+        );
+        let update = tokio::time::timeout(patience, stream.message())
+            .await
+            .expect("in time")
+            .expect("ok");
+        let quote = update.and_then(|u| u.quote).expect("a simulated update");
+        assert_eq!(quote.symbol, "AAPL");
+        assert_eq!(
+            quote.prev_close,
+            Some(AAPL_LAST_CLOSE),
+            "the walk starts from the store"
+        );
+        let stored = client
+            .get_quote(GetQuoteRequest {
+                symbol: "AAPL".into(),
+            })
+            .await
+            .expect("quote")
+            .into_inner();
+        assert!(
+            stored.ts.map(|t| (t.seconds, t.nanos)) >= quote.ts.map(|t| (t.seconds, t.nanos)),
+            "GetQuote is at least as new as the stream"
+        );
+        latest.push(quote);
+    }
+    assert_eq!(latest.len(), 2, "a shared and a premium instance");
+    platform.stop().await.expect("clean stop");
 }

@@ -1,11 +1,18 @@
 //! Integration tests of the market-data service: the real server on a loopback port, called
 //! over gRPC, on both storage backends.
 
+mod aggregation;
+mod bars;
+mod import;
+mod instruments;
+mod partitions;
 mod quotes;
 mod server;
+mod stream;
 
 use bourse_cache::{Cache, CacheConfig};
 use bourse_market_data::store::{self, InstrumentRow, QuoteRow};
+use bourse_market_data::{Ingestor, QuoteBus};
 use bourse_proto::market_data::v1::market_data_service_client::MarketDataServiceClient;
 use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
 use bourse_store::Db;
@@ -17,18 +24,31 @@ use tonic::transport::Channel;
 struct TestApp {
     served: Served<ServeError>,
     client: MarketDataServiceClient<Channel>,
+    /// The server's quote bus: what its streams follow.
+    bus: QuoteBus,
+    /// The ingest path into the server's store, cache and bus.
+    ingestor: Ingestor,
 }
 
 impl TestApp {
     /// Serves market data over `db` with an in-process cache.
     async fn spawn(db: &Db) -> Self {
         let (db, cache) = (db.clone(), Cache::in_process(CacheConfig::default()));
+        let bus = QuoteBus::default();
+        let ingestor = Ingestor::new(db.clone(), cache.clone(), bus.clone());
+        let served_bus = bus.clone();
         let served = serve_on_loopback(move |listener, shutdown| {
-            bourse_market_data::serve(listener, db, cache, GrpcServerConfig::default(), shutdown)
+            let config = GrpcServerConfig::default();
+            bourse_market_data::serve(listener, db, cache, served_bus, config, shutdown)
         })
         .await;
         let client = MarketDataServiceClient::new(served.channel.clone());
-        Self { served, client }
+        Self {
+            served,
+            client,
+            bus,
+            ingestor,
+        }
     }
 }
 
