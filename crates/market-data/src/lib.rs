@@ -66,10 +66,7 @@ pub async fn serve(
                 .max_decoding_message_size(max_bytes)
                 .max_encoding_message_size(max_bytes),
         )
-        .readiness(HealthState::new().with_check("database", move || {
-            let db = db.clone();
-            async move { db.ping().await.map_err(|e| e.to_string()) }
-        }))
+        .readiness(HealthState::new().with_check("database", db.readiness_check()))
         .serve(listener, shutdown);
     let (served, ()) = tokio::join!(server, warming);
     served
