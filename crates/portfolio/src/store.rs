@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use crate::decimal::Money;
 use crate::error::PortfolioError;
 
 /// A row of `portfolios`.
@@ -81,4 +82,74 @@ pub async fn insert_portfolio(db: &Db, row: &PortfolioRow) -> Result<(), Portfol
             .await?
     });
     Ok(())
+}
+
+/// Longest portfolio name accepted.
+const MAX_NAME: usize = 200;
+
+impl PortfolioRow {
+    /// A new portfolio of `account` from a `CreatePortfolio` body: name required, base
+    /// currency three upper-case letters (default USD), cash a deposit ≥ 0 (default 0).
+    pub fn create(
+        account: &str,
+        portfolio: &Portfolio,
+        now: NaiveDateTime,
+    ) -> Result<Self, PortfolioError> {
+        let invalid =
+            |field: &'static str, reason: String| PortfolioError::InvalidArgument { field, reason };
+        let name = portfolio.name.trim();
+        if name.is_empty() {
+            return Err(invalid("portfolio.name", "is required".into()));
+        }
+        if name.chars().count() > MAX_NAME {
+            return Err(invalid(
+                "portfolio.name",
+                format!("at most {MAX_NAME} characters"),
+            ));
+        }
+        let base_currency = match portfolio.base_currency.trim() {
+            "" => "USD",
+            code if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) => code,
+            code => {
+                return Err(invalid(
+                    "portfolio.base_currency",
+                    format!("{code:?} is not an ISO 4217 code (three upper-case letters)"),
+                ));
+            }
+        };
+        let cash = match portfolio.cash.trim() {
+            "" => Money::ZERO,
+            text => Money::parse_non_negative(text)
+                .map_err(|error| invalid("portfolio.cash", error.to_string()))?,
+        };
+        Ok(Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            account: account.to_owned(),
+            name: name.to_owned(),
+            base_currency: base_currency.to_owned(),
+            cash: cash.canonical(),
+            allow_short: portfolio.allow_short,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+/// The caller's portfolio `id`; NOT_FOUND when it does not exist or is another account's.
+pub async fn get_portfolio(
+    db: &Db,
+    account: &str,
+    id: &str,
+) -> Result<PortfolioRow, PortfolioError> {
+    let row: Option<PortfolioRow> = with_conn!(db, |conn| {
+        portfolios::table
+            .filter(portfolios::id.eq(id))
+            .filter(portfolios::account.eq(account))
+            .select(PortfolioRow::as_select())
+            .first(conn)
+            .await
+            .optional()?
+    });
+    row.ok_or_else(|| PortfolioError::NotFound(format!("portfolio {id}")))
 }

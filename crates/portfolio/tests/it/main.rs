@@ -1,8 +1,18 @@
 //! Integration tests of the portfolio service over real gRPC on both storage backends.
 
+mod book;
+mod concurrency;
+mod limit;
 mod list;
+mod market_data;
+mod orders;
+mod trading;
+mod valuation;
+
+use std::sync::Arc;
 
 use bourse_portfolio::store::{self, PortfolioRow};
+use bourse_portfolio::{PortfolioBook, StaticQuotes};
 use bourse_proto::portfolio::v1::portfolio_service_client::PortfolioServiceClient;
 use bourse_runtime::caller::with_account;
 use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
@@ -14,17 +24,25 @@ use tonic::transport::Channel;
 struct TestApp {
     served: Served<ServeError>,
     client: PortfolioServiceClient<Channel>,
+    /// The quotes market orders fill at; set them before placing.
+    quotes: StaticQuotes,
 }
 
 impl TestApp {
     async fn spawn(db: &Db) -> Self {
         let db = db.clone();
+        let quotes = StaticQuotes::new();
+        let book = PortfolioBook::new(db.clone(), Arc::new(quotes.clone()));
         let served = serve_on_loopback(move |listener, shutdown| {
-            bourse_portfolio::serve(listener, db, GrpcServerConfig::default(), shutdown)
+            bourse_portfolio::serve_book(listener, db, book, GrpcServerConfig::default(), shutdown)
         })
         .await;
         let client = PortfolioServiceClient::new(served.channel.clone());
-        Self { served, client }
+        Self {
+            served,
+            client,
+            quotes,
+        }
     }
 }
 

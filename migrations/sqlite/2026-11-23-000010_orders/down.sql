@@ -1,0 +1,3 @@
+DROP TABLE positions;
+DROP TABLE fills;
+DROP TABLE orders;
