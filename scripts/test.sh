@@ -25,7 +25,9 @@ if [[ "${CI:-}" == "true" && ${#skipped[@]} -gt 0 ]]; then
   exit 1
 fi
 
-cargo test --workspace --locked "$@"
+# The sentiment transformer scorer is an optional feature; test it too (about two minutes of
+# extra cold build: candle and tokenizers).
+cargo test --workspace --locked --features bourse-sentiment/transformer "$@"
 
 if [[ ${#skipped[@]} -gt 0 ]]; then
   printf '\nBackend tests not run:\n'

@@ -9,6 +9,7 @@ use bourse_cache::CacheArgs;
 use bourse_gateway::GatewayArgs;
 use bourse_market_data::feed::DEFAULT_SEED;
 use bourse_market_data::symbol::Symbol;
+use bourse_portfolio::MarketDataPools;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::tier::Tier;
 use clap::{Args, Parser, Subcommand};
@@ -77,11 +78,11 @@ pub enum ServeCommand {
     /// Instruments, quotes, bars, streams and imports (default listener 127.0.0.1:50051).
     MarketData(ServiceOpts),
     /// Portfolios, orders, positions and valuations (default listener 127.0.0.1:50053).
-    Portfolio(ServiceOpts),
+    Portfolio(PortfolioOpts),
     /// VaR, expected shortfall and risk statistics (default listener 127.0.0.1:50055).
     Risk(ServiceOpts),
     /// Text scoring, news and symbol sentiment (default listener 127.0.0.1:50057).
-    Sentiment(ServiceOpts),
+    Sentiment(SentimentOpts),
     /// The REST gateway (default listener 127.0.0.1:8080).
     Gateway(GatewayOpts),
 }
@@ -93,6 +94,24 @@ pub struct ServiceOpts {
     pub service: ServiceArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+}
+
+/// Options of `bourse serve sentiment`: a service's, and its scorer's.
+#[derive(Debug, Args)]
+pub struct SentimentOpts {
+    #[command(flatten)]
+    pub service: ServiceOpts,
+    #[command(flatten)]
+    pub sentiment: bourse_sentiment::args::SentimentArgs,
+}
+
+/// Options of `bourse serve portfolio`: a service's, and where its quotes come from.
+#[derive(Debug, Args)]
+pub struct PortfolioOpts {
+    #[command(flatten)]
+    pub service: ServiceOpts,
+    #[command(flatten)]
+    pub market_data: MarketDataPools,
 }
 
 /// Options of `bourse serve gateway`.
@@ -146,6 +165,19 @@ pub enum ImportCommand {
     Bars(ImportBarsArgs),
     /// Instruments from CSV with the header `symbol,name,exchange,currency,asset_class,sector[,active]`.
     Instruments(ImportFileArgs),
+    /// News articles from JSON Lines, one `NewsArticle` per line (`symbols`, `headline`,
+    /// `source`, optional `id`, `url`, `body`, `published_at` as RFC 3339). Each is scored once;
+    /// re-importing adds nothing (idempotent on `id`, or on `source` and `url`).
+    News(ImportNewsArgs),
+}
+
+/// Options of `bourse import news`.
+#[derive(Debug, Args)]
+pub struct ImportNewsArgs {
+    /// The JSON Lines file to import.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreOpts,
 }
 
 /// Options of every `bourse import` command.

@@ -17,7 +17,7 @@ use bourse_market_data::interval::BarInterval;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::backends::{connect_db, describe_store};
-use crate::cli::{ImportCommand, ImportFileArgs};
+use crate::cli::{ImportCommand, ImportFileArgs, ImportNewsArgs};
 
 /// Runs one import and prints its summary; an all-or-nothing import refused by bad rows is an
 /// error (a non-zero exit), after the summary.
@@ -25,6 +25,7 @@ pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
     let (args, what) = match &command {
         ImportCommand::Bars(bars) => (&bars.file, "bars"),
         ImportCommand::Instruments(args) => (args, "instruments"),
+        ImportCommand::News(news) => return import_news(news).await,
     };
     if let ImportCommand::Bars(bars) = &command
         && !BarInterval::ALL.iter().any(|i| i.as_str() == bars.interval)
@@ -57,6 +58,7 @@ pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
             };
             import::import_instruments_csv(&db, input, options).await
         }
+        ImportCommand::News(_) => bail!("news imports are run by import_news"),
     };
     progress.finish_and_clear();
     let report = result.with_context(|| format!("importing {what} from {path}"))?;
@@ -67,6 +69,36 @@ pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
             "import refused: {} bad row(s) and --all-or-nothing, nothing was stored",
             report.rejected
         );
+    }
+    Ok(())
+}
+
+/// `bourse import news`: scores and stores each article of a JSON Lines file with the default
+/// (lexicon) scorer, through the same path as the `IngestNews` call.
+async fn import_news(args: &ImportNewsArgs) -> anyhow::Result<()> {
+    let path = args.file.display();
+    let file = File::open(&args.file).with_context(|| format!("opening {path}"))?;
+    let db = connect_db(&args.store.service, true).await?;
+    let cache = bourse_cache::Cache::in_process(bourse_cache::CacheConfig::default());
+    let sentiment = bourse_sentiment::args::SentimentArgs::default()
+        .build(db, cache)
+        .context("starting the sentiment scorer")?;
+    let started = Instant::now();
+    let report =
+        bourse_sentiment::import::import_news_jsonl(&sentiment, std::io::BufReader::new(file))
+            .await
+            .with_context(|| format!("reading {path}"))?;
+    println!(
+        "imported {} news article(s) from {path} into {} in {:.1} s; {} already stored, {} \
+         rejected",
+        report.created,
+        describe_store(&args.store.service),
+        started.elapsed().as_secs_f64(),
+        report.duplicates,
+        report.rejected,
+    );
+    for (line, why) in &report.errors {
+        println!("  line {line}: {why}");
     }
     Ok(())
 }

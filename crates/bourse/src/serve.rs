@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use bourse_gateway::GatewayState;
+use bourse_portfolio::{MarketDataClient, MarketDataPools};
 use bourse_runtime::config::ServiceArgs;
-use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
+use bourse_runtime::grpc_client::ClientConfig;
+use bourse_runtime::grpc_server::GrpcServerConfig;
 use bourse_runtime::{shutdown, telemetry};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -56,23 +58,29 @@ impl ServiceKind {
         }
     }
 
-    /// Serves this service on `listener` until `shutdown` resolves.
+    /// Serves this service on `listener` until `shutdown` resolves. `market_data` is where the
+    /// portfolio service gets its quotes (the other services ignore it).
     pub async fn serve(
         self,
         listener: TcpListener,
         backends: Backends,
+        market_data: &MarketDataPools,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), ServeError> {
+    ) -> anyhow::Result<()> {
         let config = GrpcServerConfig::default();
         let Backends { db, cache, bus } = backends;
-        match self {
+        Ok(match self {
             Self::MarketData => {
                 bourse_market_data::serve(listener, db, cache, bus, config, shutdown).await
             }
-            Self::Portfolio => bourse_portfolio::serve(listener, db, config, shutdown).await,
+            Self::Portfolio => {
+                let quotes = MarketDataClient::new(market_data, &ClientConfig::default())
+                    .context("building the market-data clients")?;
+                bourse_portfolio::serve(listener, db, cache, quotes, config, shutdown).await
+            }
             Self::Risk => bourse_risk::serve(listener, db, config, shutdown).await,
-            Self::Sentiment => bourse_sentiment::serve(listener, db, config, shutdown).await,
-        }
+            Self::Sentiment => bourse_sentiment::serve(listener, db, cache, config, shutdown).await,
+        }?)
     }
 }
 
@@ -83,12 +91,33 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         .with_context(|| format!("binding {addr}"))
 }
 
+/// Serves the sentiment service with its own options (scorer, model, limits).
+async fn serve_sentiment(
+    listener: TcpListener,
+    backends: Backends,
+    args: &bourse_sentiment::args::SentimentArgs,
+) -> anyhow::Result<()> {
+    let sentiment = args
+        .build(backends.db, backends.cache)
+        .context("starting the sentiment scorer")?;
+    let config = GrpcServerConfig::default();
+    Ok(bourse_sentiment::serve_service(listener, sentiment, config, shutdown::signal()).await?)
+}
+
 pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
+    let mut market_data = MarketDataPools::default();
+    let mut sentiment = None;
     let (kind, opts) = match command {
         ServeCommand::MarketData(opts) => (ServiceKind::MarketData, opts),
-        ServeCommand::Portfolio(opts) => (ServiceKind::Portfolio, opts),
+        ServeCommand::Portfolio(opts) => {
+            market_data = opts.market_data;
+            (ServiceKind::Portfolio, opts.service)
+        }
         ServeCommand::Risk(opts) => (ServiceKind::Risk, opts),
-        ServeCommand::Sentiment(opts) => (ServiceKind::Sentiment, opts),
+        ServeCommand::Sentiment(opts) => {
+            sentiment = Some(opts.sentiment);
+            (ServiceKind::Sentiment, opts.service)
+        }
         ServeCommand::Gateway(opts) => return gateway(opts).await,
     };
     let args = &opts.service;
@@ -112,10 +141,14 @@ pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
             }
         });
     }
-    let served = kind
-        .serve(listener, backends, shutdown::signal())
-        .await
-        .with_context(|| format!("serving {}", kind.name()));
+    let served = match &sentiment {
+        Some(sentiment) => serve_sentiment(listener, backends, sentiment).await,
+        None => {
+            kind.serve(listener, backends, &market_data, shutdown::signal())
+                .await
+        }
+    }
+    .with_context(|| format!("serving {}", kind.name()));
     stop_relay.cancel();
     served
 }

@@ -15,6 +15,7 @@ use bourse_gateway::{GatewayArgs, GatewayState, keys};
 use bourse_market_data::DemoSummary;
 use bourse_market_data::feed::{SimulatedFeed, SimulationConfig};
 use bourse_market_data::ingest::run_feed;
+use bourse_portfolio::MarketDataPools;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::shutdown;
 use bourse_runtime::tier::Tier;
@@ -25,6 +26,9 @@ use crate::backends::{self, Backends};
 use crate::cli::UpArgs;
 use crate::feed;
 use crate::serve::{ServiceKind, bind};
+
+/// How often `bourse up --feed` ingests a synthetic headline.
+const SYNTHETIC_NEWS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The account both demo keys act for, so either key sees the same portfolios.
 pub const DEMO_ACCOUNT: &str = "demo";
@@ -116,12 +120,19 @@ impl Platform {
         let mut tasks = JoinSet::new();
         let instances: Vec<Instance> = listeners.iter().map(|(instance, _)| *instance).collect();
         let gateway = gateway_args(&instances);
+        // Each portfolio instance asks the market-data pool of the request's tier: shared
+        // requests the shared instance, premium requests the premium one.
+        let market_data = MarketDataPools {
+            market_data_shared: gateway.market_data_shared.clone(),
+            market_data_premium: gateway.market_data_premium.clone(),
+        };
         for (instance, listener) in listeners {
             let (backends, stop) = (backends.clone(), shutdown.clone().cancelled_owned());
+            let market_data = market_data.clone();
             tasks.spawn(async move {
                 instance
                     .service
-                    .serve(listener, backends, stop)
+                    .serve(listener, backends, &market_data, stop)
                     .await
                     .with_context(|| {
                         format!("{} ({}) stopped", instance.service.name(), instance.tier)
@@ -142,6 +153,16 @@ impl Platform {
             tasks.spawn(async move {
                 let Ok(_summary) = run_feed(simulated, &ingestor, stop).await;
                 Ok(())
+            });
+            // A trickle of synthetic headlines (source "synthetic") so symbol sentiment moves.
+            let sentiment = bourse_sentiment::args::SentimentArgs::default()
+                .build(backends.db.clone(), backends.cache.clone())
+                .context("starting the synthetic headlines")?;
+            let stop = shutdown.clone().cancelled_owned();
+            tasks.spawn(async move {
+                bourse_sentiment::synthetic::run(sentiment, SYNTHETIC_NEWS_EVERY, 6, stop)
+                    .await
+                    .context("synthetic headlines stopped")
             });
         }
         let stop = shutdown.clone().cancelled_owned();

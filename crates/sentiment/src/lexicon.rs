@@ -5,11 +5,10 @@
 //! "gross margin" scores negative); finvader masks finance-neutral words and adds a calibrated
 //! financial lexicon on top of `vader-sentimental`. MIT licence, pure Rust, no model files.
 
-use bourse_proto::sentiment::v1::{SentimentLabel, SentimentScore};
 use finvader::FinVader;
 
-/// Scores at or above this are positive, at or below its negation negative (VADER's thresholds).
-pub const LABEL_THRESHOLD: f64 = 0.05;
+use crate::error::SentimentError;
+use crate::scorer::{Score, Scorer};
 
 /// The model id reported with every lexicon score.
 pub const MODEL_ID: &str = "finvader-0.1";
@@ -38,42 +37,33 @@ impl Default for LexiconScorer {
 
 impl LexiconScorer {
     /// Scores one non-empty text.
-    pub fn score(&self, text: &str) -> SentimentScore {
+    pub fn score(&self, text: &str) -> Score {
         let result = self.analyzer.analyze(text);
-        SentimentScore {
-            score: result.compound,
-            label: label_for(result.compound) as i32,
+        Score {
+            compound: result.compound,
             positive: result.positive,
             neutral: result.neutral,
             negative: result.negative,
-            model: MODEL_ID.to_owned(),
-            truncated: false,
         }
     }
 }
 
-/// The label of a compound score under the documented thresholds.
-pub fn label_for(score: f64) -> SentimentLabel {
-    if score >= LABEL_THRESHOLD {
-        SentimentLabel::Positive
-    } else if score <= -LABEL_THRESHOLD {
-        SentimentLabel::Negative
-    } else {
-        SentimentLabel::Neutral
+#[tonic::async_trait]
+impl Scorer for LexiconScorer {
+    fn model_id(&self) -> &str {
+        MODEL_ID
+    }
+
+    async fn score_many(&self, texts: Vec<String>) -> Result<Vec<Score>, SentimentError> {
+        Ok(texts.iter().map(|text| self.score(text)).collect())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn labels_follow_the_thresholds() {
-        assert_eq!(label_for(0.05), SentimentLabel::Positive);
-        assert_eq!(label_for(0.049), SentimentLabel::Neutral);
-        assert_eq!(label_for(-0.049), SentimentLabel::Neutral);
-        assert_eq!(label_for(-0.05), SentimentLabel::Negative);
-    }
+    use crate::scorer::label_for;
+    use bourse_proto::sentiment::v1::SentimentLabel;
 
     #[test]
     fn finance_phrases_score_with_the_expected_sign() {
@@ -83,15 +73,17 @@ mod tests {
         let negative = scorer
             .score("Acme misses estimates, cuts guidance and files for bankruptcy protection");
         assert_eq!(
-            positive.label,
-            SentimentLabel::Positive as i32,
+            label_for(positive.compound),
+            SentimentLabel::Positive,
             "{positive:?}"
         );
         assert_eq!(
-            negative.label,
-            SentimentLabel::Negative as i32,
+            label_for(negative.compound),
+            SentimentLabel::Negative,
             "{negative:?}"
         );
-        assert!((-1.0..=1.0).contains(&positive.score) && (-1.0..=1.0).contains(&negative.score));
+        assert!(
+            (-1.0..=1.0).contains(&positive.compound) && (-1.0..=1.0).contains(&negative.compound)
+        );
     }
 }

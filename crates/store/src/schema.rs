@@ -113,6 +113,60 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Orders of a portfolio; decimals are exact decimal text.
+    orders (id) {
+        /// uuid v7 string (time-ordered).
+        id -> Text,
+        /// The owning portfolio, and through it the account.
+        portfolio_id -> Text,
+        symbol -> Text,
+        /// `buy` or `sell`.
+        side -> Text,
+        /// `market` or `limit`.
+        order_type -> Text,
+        quantity -> Text,
+        limit_price -> Nullable<Text>,
+        /// `day` or `gtc`.
+        time_in_force -> Text,
+        /// `accepted`, `partially_filled`, `filled`, `canceled` or `rejected`.
+        status -> Text,
+        reject_reason -> Nullable<Text>,
+        filled_quantity -> Text,
+        average_fill_price -> Nullable<Text>,
+        /// Unique per portfolio while kept (at least 24 hours).
+        idempotency_key -> Nullable<Text>,
+        /// Hex SHA-256 of the canonical order body the key was first used with.
+        request_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Executions of an order, numbered from 0.
+    fills (order_id, seq) {
+        order_id -> Text,
+        seq -> Integer,
+        price -> Text,
+        quantity -> Text,
+        time -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Positions per (portfolio, symbol), average-cost method.
+    positions (portfolio_id, symbol) {
+        portfolio_id -> Text,
+        symbol -> Text,
+        /// Signed: negative for a short position.
+        quantity -> Text,
+        average_cost -> Text,
+        realized_pnl -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     /// Computed risk reports.
     risk_reports (id) {
         /// uuid string.
@@ -147,15 +201,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The symbol index of `news`: one row per (symbol, article), with the article's time and
+    /// score copied for window aggregates.
+    news_symbols (symbol, news_id) {
+        symbol -> Text,
+        news_id -> Text,
+        published_at -> Timestamp,
+        score -> Double,
+    }
+}
+
 diesel::joinable!(quotes -> instruments (symbol));
+diesel::joinable!(orders -> portfolios (portfolio_id));
+diesel::joinable!(fills -> orders (order_id));
+diesel::joinable!(positions -> portfolios (portfolio_id));
+diesel::joinable!(news_symbols -> news (news_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     bars,
     corporate_actions,
+    fills,
     instruments,
     news,
+    news_symbols,
+    orders,
     portfolios,
+    positions,
     quotes,
     risk_reports,
 );

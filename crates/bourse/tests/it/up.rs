@@ -223,3 +223,89 @@ async fn up_with_the_feed_streams_to_every_market_data_instance() {
     assert_eq!(latest.len(), 2, "a shared and a premium instance");
     platform.stop().await.expect("clean stop");
 }
+
+/// `bourse up` gives each portfolio instance market-data clients: GetValuation, over gRPC on
+/// both tiers' instances, marks a position to the demo quote with one BatchGetQuotes call.
+#[tokio::test(flavor = "multi_thread")]
+async fn up_values_portfolios_through_market_data_on_both_tiers() {
+    use bourse::serve::ServiceKind;
+    use bourse_proto::portfolio::v1::portfolio_service_client::PortfolioServiceClient;
+    use bourse_proto::portfolio::v1::{
+        CreatePortfolioRequest, GetValuationRequest, Order, OrderSide, OrderStatus, OrderType,
+        PlaceOrderRequest, Portfolio,
+    };
+    use bourse_runtime::caller::with_account;
+    use bourse_runtime::grpc_client::with_tier;
+    use bourse_runtime::tier::Tier;
+
+    let test_db = sqlite_db().await;
+    let platform = Platform::start(config(&test_db))
+        .await
+        .expect("platform starts");
+    for instance in platform
+        .instances
+        .iter()
+        .filter(|i| i.service == ServiceKind::Portfolio)
+    {
+        let mut client = PortfolioServiceClient::connect(format!("http://{}", instance.addr))
+            .await
+            .expect("connect");
+        fn as_demo<T>(message: T, tier: Tier) -> tonic::Request<T> {
+            let mut request = tonic::Request::new(message);
+            with_account(&mut request, "demo").expect("account");
+            with_tier(&mut request, tier);
+            request
+        }
+        let tier = instance.tier;
+        let portfolio = client
+            .create_portfolio(as_demo(
+                CreatePortfolioRequest {
+                    portfolio: Some(Portfolio {
+                        name: format!("{} book", instance.tier),
+                        cash: "1000.00".into(),
+                        ..Portfolio::default()
+                    }),
+                },
+                tier,
+            ))
+            .await
+            .expect("create")
+            .into_inner();
+        let order = client
+            .place_order(as_demo(
+                PlaceOrderRequest {
+                    portfolio_id: portfolio.id.clone(),
+                    order: Some(Order {
+                        symbol: "AAPL".into(),
+                        side: OrderSide::Buy.into(),
+                        quantity: "2".into(),
+                        r#type: OrderType::Market.into(),
+                        ..Order::default()
+                    }),
+                    idempotency_key: String::new(),
+                },
+                tier,
+            ))
+            .await
+            .expect("place")
+            .into_inner();
+        assert_eq!(order.status(), OrderStatus::Filled, "{order:?}");
+        let valuation = client
+            .get_valuation(as_demo(
+                GetValuationRequest {
+                    portfolio_id: portfolio.id.clone(),
+                },
+                tier,
+            ))
+            .await
+            .expect("valuation")
+            .into_inner();
+        let position = &valuation.positions[0];
+        assert_eq!(position.symbol, "AAPL");
+        assert_eq!(position.price, AAPL_LAST_CLOSE.to_string());
+        // 2 × 125.674 = 251.348, to the cent.
+        assert_eq!(position.market_value, "251.35");
+        assert_eq!(valuation.market_value, "251.35");
+    }
+    platform.stop().await.expect("clean stop");
+}

@@ -1,0 +1,2 @@
+DROP MATERIALIZED VIEW news_symbol_daily;
+DROP TABLE news_rollup_cutoff;
