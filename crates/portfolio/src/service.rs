@@ -13,7 +13,6 @@ use bourse_proto::market_data::v1::Quote;
 use bourse_proto::portfolio::v1::Position;
 use bourse_proto::time::from_timestamp;
 use bourse_runtime::caller::account_of;
-use bourse_runtime::tier::{TIER_METADATA_KEY, Tier};
 use bourse_store::Db;
 use bourse_store::page::PageRequest;
 use chrono::{NaiveDateTime, SubsecRound, Utc};
@@ -30,7 +29,7 @@ use crate::read_cache::{self, CachedRead};
 use crate::store::{self, PortfolioRow};
 use crate::valuation;
 use bourse_cache::Cache;
-use bourse_runtime::grpc_client::remaining_deadline;
+use bourse_runtime::grpc_client::{remaining_deadline, tier_of};
 
 /// Default and largest page of `ListPortfolios`.
 const PORTFOLIO_PAGE: (i64, i64) = (50, 500);
@@ -87,16 +86,6 @@ impl PortfolioBook {
 /// Now, to the microsecond both backends store, so a time written reads back equal.
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
-}
-
-/// The tier the request arrived on (shared when absent).
-fn tier_of<T>(request: &Request<T>) -> Tier {
-    request
-        .metadata()
-        .get(TIER_METADATA_KEY)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_default()
 }
 
 /// The fill price of a market order: the ask for buys and the bid for sells when present and
