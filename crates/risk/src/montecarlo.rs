@@ -1,0 +1,318 @@
+//! Simulated VaR and ES: Monte Carlo with correlated Gaussian returns, and a historical bootstrap.
+//!
+//! Conventions:
+//! - **Monte Carlo**: holdings' daily returns are modelled as multivariate normal with the sample
+//!   mean vector `mu` and sample covariance `Sigma` (`ddof = 1`) of the lookback. `Sigma` is
+//!   factored as `L L'` by Cholesky; when it is not positive definite (e.g. a holding listed
+//!   twice, or fewer days than holdings) the factor falls back to an eigen decomposition with
+//!   eigenvalues at or below `n * eps * max eigenvalue` clipped to 0 (a Cholesky whose
+//!   pivots keep less than 1e-10 of a holding's variance counts as a failure), which is the nearest positive semi-definite matrix in the
+//!   Frobenius norm, and the result says so ([`Factorization::EigenClipped`]). Each path draws
+//!   one vector `z` of independent standard normals and its h-day portfolio return is
+//!   `w' mu h + sqrt(h) w' L z` (square-root-of-time, like the parametric method). Since the
+//!   portfolio is linear in the holdings, `w' L` is computed once and a path costs one dot
+//!   product;
+//! - **bootstrap**: each path draws `h` days uniformly with replacement from the historical
+//!   portfolio returns (equivalently, whole return vectors of the holdings, since weights are
+//!   fixed) and compounds them: `prod(1 + r) - 1`;
+//! - both read VaR and ES off the simulated returns exactly as historical VaR does
+//!   (linear-interpolation quantile, ES = mean of returns at or below it), positive losses;
+//! - randomness is `rand::rngs::StdRng::seed_from_u64(seed)` and draws happen in a fixed order,
+//!   so the same inputs and seed give bit-identical results (on the same rand version);
+//! - at least `ceil(1 / (1 - c))` paths are required.
+
+use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::params::{CalcError, Confidence, Horizon};
+use crate::stats::{mean, sample_covariance};
+use crate::var::{VarEstimate, historical_min_observations, quantile_linear};
+
+/// The default number of simulated paths.
+pub const DEFAULT_PATHS: usize = 10_000;
+
+/// How the covariance matrix was factored for simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factorization {
+    /// The covariance was positive definite: an exact Cholesky factor.
+    Cholesky,
+    /// The covariance was not positive definite: eigen decomposition with this many
+    /// non-positive (numerically zero or negative) eigenvalues clipped to 0, i.e. the nearest positive semi-definite matrix.
+    EigenClipped {
+        /// How many eigenvalues were at or below zero.
+        clipped: usize,
+    },
+}
+
+/// A simulated VaR / ES and how it was obtained.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimulatedVar {
+    /// VaR and ES as positive losses.
+    pub estimate: VarEstimate,
+    /// How the covariance was factored (always Cholesky for the bootstrap, which needs none).
+    pub factorization: Factorization,
+    /// Paths simulated.
+    pub paths: usize,
+}
+
+/// Smallest share of a holding's variance its Cholesky pivot must keep (`l_ii^2 / Sigma_ii`).
+const PIVOT_TOLERANCE: f64 = 1e-10;
+
+/// A factor `F` with `F F' = cov` (or its nearest PSD matrix) and how it was obtained.
+pub fn factor_covariance(cov: &DMatrix<f64>) -> (DMatrix<f64>, Factorization) {
+    if let Some(chol) = cov.clone().cholesky() {
+        let l = chol.l();
+        // Rounding lets Cholesky "succeed" on singular matrices with pivots near zero; such a
+        // factor is numerically meaningless, so require every pivot to keep a relative share of
+        // its variance.
+        let well_conditioned =
+            (0..l.nrows()).all(|i| l[(i, i)] * l[(i, i)] > PIVOT_TOLERANCE * cov[(i, i)]);
+        if well_conditioned {
+            return (l, Factorization::Cholesky);
+        }
+    }
+    let eigen = SymmetricEigen::new(cov.clone());
+    let largest = eigen.eigenvalues.amax();
+    let floor = largest * cov.nrows() as f64 * f64::EPSILON;
+    let clipped = eigen.eigenvalues.iter().filter(|l| **l <= floor).count();
+    let roots = eigen
+        .eigenvalues
+        .map(|l| if l <= floor { 0.0 } else { l.sqrt() });
+    let factor = eigen.eigenvectors * DMatrix::from_diagonal(&roots);
+    (factor, Factorization::EigenClipped { clipped })
+}
+
+/// Sample covariance matrix (`ddof = 1`) of holdings' returns `holdings[i][t]`.
+pub fn covariance_matrix(holdings: &[Vec<f64>]) -> Result<DMatrix<f64>, CalcError> {
+    let n = holdings.len();
+    let mut cov = DMatrix::zeros(n, n);
+    for i in 0..n {
+        for j in 0..=i {
+            let c = sample_covariance(&holdings[i], &holdings[j])?;
+            cov[(i, j)] = c;
+            cov[(j, i)] = c;
+        }
+    }
+    Ok(cov)
+}
+
+fn check_paths(paths: usize, c: Confidence) -> Result<(), CalcError> {
+    let needed = historical_min_observations(c);
+    if paths < needed {
+        return Err(CalcError::InsufficientHistory { needed, got: paths });
+    }
+    Ok(())
+}
+
+fn estimate_from_sample(mut sim: Vec<f64>, c: Confidence) -> VarEstimate {
+    sim.sort_by(f64::total_cmp);
+    let q = quantile_linear(&sim, c.tail());
+    let tail: Vec<f64> = sim.iter().copied().take_while(|x| *x <= q).collect();
+    VarEstimate {
+        var: -q,
+        es: -mean(&tail).unwrap_or(q),
+    }
+}
+
+/// Monte Carlo VaR and ES of holdings `holdings[i][t]` with weights `weights`.
+pub fn monte_carlo(
+    holdings: &[Vec<f64>],
+    weights: &[f64],
+    c: Confidence,
+    h: Horizon,
+    paths: usize,
+    seed: u64,
+) -> Result<SimulatedVar, CalcError> {
+    if holdings.len() != weights.len() || holdings.is_empty() {
+        return Err(CalcError::Mismatch(format!(
+            "{} return series, {} weights",
+            holdings.len(),
+            weights.len()
+        )));
+    }
+    check_paths(paths, c)?;
+    let cov = covariance_matrix(holdings)?;
+    let (factor, factorization) = factor_covariance(&cov);
+    let w = DVector::from_column_slice(weights);
+    let loadings: Vec<f64> = (factor.transpose() * &w).iter().copied().collect();
+    let hd = h.days() as f64;
+    let drift: f64 = holdings
+        .iter()
+        .zip(weights)
+        .map(|(r, wi)| wi * mean(r).unwrap_or(0.0))
+        .sum::<f64>()
+        * hd;
+    let scale = hd.sqrt();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let sim: Vec<f64> = (0..paths)
+        .map(|_| {
+            let shock: f64 = loadings
+                .iter()
+                .map(|b| {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    b * z
+                })
+                .sum::<f64>();
+            drift + scale * shock
+        })
+        .collect();
+    Ok(SimulatedVar {
+        estimate: estimate_from_sample(sim, c),
+        factorization,
+        paths,
+    })
+}
+
+/// Bootstrap VaR and ES from historical daily portfolio returns.
+pub fn bootstrap(
+    daily: &[f64],
+    c: Confidence,
+    h: Horizon,
+    paths: usize,
+    seed: u64,
+) -> Result<SimulatedVar, CalcError> {
+    check_paths(paths, c)?;
+    if daily.len() < 2 {
+        return Err(CalcError::InsufficientHistory {
+            needed: 2,
+            got: daily.len(),
+        });
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let sim: Vec<f64> = (0..paths)
+        .map(|_| {
+            (0..h.days())
+                .map(|_| 1.0 + daily[rng.random_range(0..daily.len())])
+                .product::<f64>()
+                - 1.0
+        })
+        .collect();
+    Ok(SimulatedVar {
+        estimate: estimate_from_sample(sim, c),
+        factorization: Factorization::Cholesky,
+        paths,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{equal_weight_portfolio, stock_returns};
+    use crate::var::{historical, parametric};
+
+    fn params(c: f64, h: i64) -> (Confidence, Horizon) {
+        (
+            Confidence::new(c).expect("valid confidence"),
+            Horizon::new(h).expect("valid horizon"),
+        )
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        ((a - b) / b).abs()
+    }
+
+    #[test]
+    fn monte_carlo_converges_to_parametric_for_normal_returns() {
+        // The simulation is exactly Gaussian with the sample mean and covariance, so with many
+        // paths it must approach the parametric VaR / ES of the same data. Standard error of the
+        // 99 % quantile at 200,000 paths is about 0.4 % of sigma; tolerance 1.5 % relative.
+        let holdings = stock_returns();
+        let w = vec![0.05; 20];
+        for (c, h) in [(0.95, 1), (0.99, 10)] {
+            let (cc, hh) = params(c, h);
+            let mc = monte_carlo(&holdings, &w, cc, hh, 200_000, 7).expect("valid inputs");
+            let p = parametric(&equal_weight_portfolio(), cc, hh).expect("enough data");
+            assert_eq!(mc.factorization, Factorization::Cholesky);
+            assert!(
+                rel(mc.estimate.var, p.var) < 0.015,
+                "VaR {:?} vs {p:?}",
+                mc.estimate
+            );
+            assert!(
+                rel(mc.estimate.es, p.es) < 0.015,
+                "ES {:?} vs {p:?}",
+                mc.estimate
+            );
+        }
+    }
+
+    #[test]
+    fn same_seed_same_result_other_seed_other_result() {
+        let holdings = stock_returns();
+        let w = vec![0.05; 20];
+        let (c, h) = params(0.99, 1);
+        let a = monte_carlo(&holdings, &w, c, h, DEFAULT_PATHS, 42).expect("valid");
+        let b = monte_carlo(&holdings, &w, c, h, DEFAULT_PATHS, 42).expect("valid");
+        let other = monte_carlo(&holdings, &w, c, h, DEFAULT_PATHS, 43).expect("valid");
+        assert_eq!(a, b);
+        assert_ne!(a.estimate, other.estimate);
+        let r = equal_weight_portfolio();
+        assert_eq!(
+            bootstrap(&r, c, h, DEFAULT_PATHS, 1).expect("valid"),
+            bootstrap(&r, c, h, DEFAULT_PATHS, 1).expect("valid")
+        );
+    }
+
+    #[test]
+    fn bootstrap_one_day_approaches_historical() {
+        // Resampling single days reproduces the empirical distribution, so the 1-day bootstrap
+        // VaR is close to historical VaR (sampling error only).
+        let r = equal_weight_portfolio();
+        let (c, h) = params(0.95, 1);
+        let boot = bootstrap(&r, c, h, 200_000, 3).expect("valid");
+        let hist = historical(&r, c, h).expect("enough data");
+        assert!(
+            rel(boot.estimate.var, hist.var) < 0.03,
+            "{boot:?} vs {hist:?}"
+        );
+        assert!(
+            rel(boot.estimate.es, hist.es) < 0.03,
+            "{boot:?} vs {hist:?}"
+        );
+    }
+
+    #[test]
+    fn non_positive_definite_covariance_falls_back_to_clipped_eigen() {
+        // A holding listed twice makes the covariance singular: Cholesky fails.
+        let mut holdings = stock_returns();
+        holdings.truncate(3);
+        holdings.push(holdings[0].clone());
+        let cov = covariance_matrix(&holdings).expect("equal lengths");
+        let (factor, how) = factor_covariance(&cov);
+        assert!(matches!(how, Factorization::EigenClipped { clipped } if clipped >= 1));
+        let rebuilt = &factor * factor.transpose();
+        assert!((rebuilt - &cov).amax() < 1e-12 * cov.amax().max(1e-300) + 1e-15);
+
+        // An indefinite matrix is replaced by its nearest PSD matrix: eigenvalues (3, -1) -> (3, 0).
+        let indefinite = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 1.0]);
+        let (factor, how) = factor_covariance(&indefinite);
+        assert_eq!(how, Factorization::EigenClipped { clipped: 1 });
+        let psd = &factor * factor.transpose();
+        assert!((psd - DMatrix::from_element(2, 2, 1.5)).amax() < 1e-12);
+
+        let w = vec![0.25; 4];
+        let (c, h) = params(0.95, 1);
+        let mc = monte_carlo(&holdings, &w, c, h, 1_000, 1).expect("fallback still simulates");
+        assert!(matches!(
+            mc.factorization,
+            Factorization::EigenClipped { .. }
+        ));
+    }
+
+    #[test]
+    fn too_few_paths_or_mismatched_weights_are_refused() {
+        let holdings = stock_returns();
+        let (c, h) = params(0.99, 1);
+        assert!(matches!(
+            monte_carlo(&holdings, &[0.05; 20], c, h, 99, 1),
+            Err(CalcError::InsufficientHistory {
+                needed: 100,
+                got: 99
+            })
+        ));
+        assert!(monte_carlo(&holdings, &[0.1; 10], c, h, 1_000, 1).is_err());
+        assert!(bootstrap(&[0.01], c, h, 1_000, 1).is_err());
+    }
+}
