@@ -201,7 +201,7 @@ impl Token {
 
 /// A timestamp field of the request (`None` when absent), given as converted by
 /// [`from_timestamp`] (`Some(None)` when out of range).
-fn time_field(
+pub(crate) fn time_field(
     field: &'static str,
     value: Option<Option<DateTime<Utc>>>,
 ) -> Result<Option<NaiveDateTime>, MarketDataError> {
@@ -320,7 +320,14 @@ async fn stored_page(db: &Db, query: &BarsQuery) -> Result<(Vec<BarRow>, bool), 
     let limit = query.page_size + 1;
     let mut rows =
         store::bars_between(db, query.symbol.as_str(), interval, from, query.end, limit).await?;
-    adjust_rows(db, query, query.interval, &mut rows).await?;
+    adjust_rows(
+        db,
+        &query.symbol,
+        query.adjustment,
+        query.interval,
+        &mut rows,
+    )
+    .await?;
     let more = rows.len() as i64 > query.page_size;
     rows.truncate(usize::try_from(query.page_size).unwrap_or(usize::MAX));
     Ok((rows, more))
@@ -341,7 +348,7 @@ async fn aggregated_page(
     let limit = (query.page_size + 1).saturating_mul(interval.max_source_bars(source));
     let mut rows = store::bars_between(db, symbol, source.as_str(), from, query.end, limit).await?;
     let full_read = rows.len() as i64 >= limit;
-    adjust_rows(db, query, source, &mut rows).await?;
+    adjust_rows(db, &query.symbol, query.adjustment, source, &mut rows).await?;
     let mut bars = aggregate(interval, rows);
     let more = if full_read {
         // The read stopped at the limit, maybe inside a bar: leave that bar to the next page.
@@ -353,7 +360,7 @@ async fn aggregated_page(
             let to = interval.next_bucket(cut.ts).min(query.end);
             let mut rows =
                 store::bars_between(db, symbol, source.as_str(), cut.ts, to, i64::MAX).await?;
-            adjust_rows(db, query, source, &mut rows).await?;
+            adjust_rows(db, &query.symbol, query.adjustment, source, &mut rows).await?;
             bars = aggregate(interval, rows);
         }
         true
@@ -364,22 +371,23 @@ async fn aggregated_page(
     Ok((bars, more))
 }
 
-/// Applies the query's adjustment to `rows` of `source`, reading the actions they need.
-async fn adjust_rows(
+/// Applies `adjustment` to `rows` (oldest first) of (`symbol`, `source`), reading the actions
+/// they need: the one place bars are adjusted on read, for ListBars and BatchGetRecentBars.
+pub(crate) async fn adjust_rows(
     db: &Db,
-    query: &BarsQuery,
+    symbol: &Symbol,
+    adjustment: Adjustment,
     source: BarInterval,
     rows: &mut [BarRow],
 ) -> Result<(), MarketDataError> {
     let Some(first) = rows.first() else {
         return Ok(());
     };
-    if query.adjustment == Adjustment::Raw {
+    if adjustment == Adjustment::Raw {
         return Ok(());
     }
-    let actions =
-        store::actions_after(db, query.symbol.as_str(), source.as_str(), first.ts).await?;
-    adjust(rows, &actions, query.adjustment);
+    let actions = store::actions_after(db, symbol.as_str(), source.as_str(), first.ts).await?;
+    adjust(rows, &actions, adjustment);
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The market-data service: instruments, latest quotes, OHLCV history, quote streams and bulk
-//! imports, over PostgreSQL or the embedded SQLite store, read through the two-level cache.
+//! The market-data service: instruments, latest quotes, OHLCV history (paged, or the newest bars
+//! of many symbols at once), quote streams and bulk imports, over PostgreSQL or the embedded
+//! SQLite store, read through the two-level cache.
 //!
 //! [`serve`] runs the gRPC server until its shutdown future resolves; [`load_demo`] fills an
 //! empty store with the demo data set.
@@ -16,6 +17,7 @@ pub mod ingest;
 pub mod instruments;
 pub mod interval;
 pub mod quotes;
+pub mod recent;
 pub mod relay;
 pub mod service;
 pub mod store;

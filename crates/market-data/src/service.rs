@@ -4,9 +4,10 @@
 use bourse_cache::{Cache, DataClass};
 use bourse_proto::market_data::v1::market_data_service_server::MarketDataService;
 use bourse_proto::market_data::v1::{
-    BatchGetQuotesRequest, BatchGetQuotesResponse, GetInstrumentRequest, GetQuoteRequest,
-    ImportBarsRequest, ImportBarsResponse, Instrument, ListBarsRequest, ListBarsResponse,
-    ListInstrumentsRequest, ListInstrumentsResponse, Quote, StreamQuotesRequest,
+    BatchGetQuotesRequest, BatchGetQuotesResponse, BatchGetRecentBarsRequest,
+    BatchGetRecentBarsResponse, GetInstrumentRequest, GetQuoteRequest, ImportBarsRequest,
+    ImportBarsResponse, Instrument, ListBarsRequest, ListBarsResponse, ListInstrumentsRequest,
+    ListInstrumentsResponse, Quote, StreamQuotesRequest,
 };
 use bourse_runtime::grpc_client::tier_of;
 use bourse_store::Db;
@@ -19,6 +20,7 @@ use crate::error::MarketDataError;
 use crate::import::{self, BarImport, BarInput};
 use crate::instruments::InstrumentReader;
 use crate::quotes::QuoteReader;
+use crate::recent::RecentBarsReader;
 use crate::stream::{self, QuoteStream, StreamSources};
 use crate::symbol::Symbol;
 
@@ -35,6 +37,8 @@ pub struct MarketData {
     instruments: InstrumentReader,
     /// Bar history through the cache.
     bars: BarReader,
+    /// The newest bars of many symbols through the cache.
+    recent_bars: RecentBarsReader,
     /// Where ingested quotes are announced to `StreamQuotes` calls.
     bus: QuoteBus,
     /// Cancelled when the server shuts down, ending every open quote stream.
@@ -49,6 +53,7 @@ impl MarketData {
             quotes: QuoteReader::new(db.clone(), cache.clone()),
             instruments: InstrumentReader::new(db.clone(), cache.clone()),
             bars: BarReader::new(db.clone(), cache.clone()),
+            recent_bars: RecentBarsReader::new(db.clone(), cache.clone()),
             db,
             cache,
             bus,
@@ -126,6 +131,15 @@ impl MarketDataService for MarketData {
         Ok(Response::new(
             self.bars.list(tier, request.get_ref()).await?,
         ))
+    }
+
+    async fn batch_get_recent_bars(
+        &self,
+        request: Request<BatchGetRecentBarsRequest>,
+    ) -> Result<Response<BatchGetRecentBarsResponse>, Status> {
+        let tier = tier_of(&request);
+        let results = self.recent_bars.batch_get(tier, request.get_ref()).await?;
+        Ok(Response::new(BatchGetRecentBarsResponse { results }))
     }
 
     type StreamQuotesStream = QuoteStream;

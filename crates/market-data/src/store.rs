@@ -95,22 +95,28 @@ pub async fn known_instruments(db: &Db, symbols: &[&str]) -> Result<Vec<String>,
     }))
 }
 
-/// The newest `count` daily bars of `symbol`, newest first: what an import derives the latest
-/// quote from.
-pub async fn newest_daily_bars(
+/// The newest `count` bars of (`symbol`, `interval`) starting before `before` (no bound when
+/// `None`), newest first: one backward range scan of the primary key. An import derives the
+/// latest quote from the newest daily bars; BatchGetRecentBars serves a symbol's recent history.
+pub async fn newest_bars(
     db: &Db,
     symbol: &str,
+    interval: &str,
+    before: Option<NaiveDateTime>,
     count: i64,
 ) -> Result<Vec<BarRow>, StoreError> {
     Ok(with_conn!(db, |conn| {
-        bars::table
+        let mut query = bars::table
             .filter(bars::symbol.eq(symbol))
-            .filter(bars::interval.eq("1d"))
+            .filter(bars::interval.eq(interval))
             .order(bars::ts.desc())
             .limit(count)
             .select(BarRow::as_select())
-            .load(conn)
-            .await?
+            .into_boxed();
+        if let Some(before) = before {
+            query = query.filter(bars::ts.lt(before));
+        }
+        query.load(conn).await?
     }))
 }
 

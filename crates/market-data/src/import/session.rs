@@ -204,7 +204,7 @@ async fn refresh_quotes(db: &Db, symbols: &BTreeSet<String>) -> Result<Vec<Strin
     let current = store::quotes_for(db, &names).await?;
     let mut quotes = Vec::new();
     for symbol in symbols {
-        let bars = store::newest_daily_bars(db, symbol, 2).await?;
+        let bars = store::newest_bars(db, symbol, "1d", None, 2).await?;
         let [newest, older @ ..] = bars.as_slice() else {
             continue;
         };

@@ -7,6 +7,7 @@ mod import;
 mod instruments;
 mod partitions;
 mod quotes;
+mod recent_bars;
 mod server;
 mod stream;
 
