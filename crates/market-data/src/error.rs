@@ -21,8 +21,6 @@ pub enum MarketDataError {
     UnknownSymbol(String),
     #[error("storage failed")]
     Store(#[from] StoreError),
-    #[error("not implemented yet: {0}")]
-    NotImplemented(&'static str),
     /// A request larger than the service will hold, e.g. an all-or-nothing import past its bound.
     #[error("{0}")]
     ResourceExhausted(String),
@@ -35,7 +33,6 @@ impl From<MarketDataError> for Status {
                 Status::invalid_argument(error.to_string())
             }
             MarketDataError::UnknownSymbol(_) => Status::not_found(error.to_string()),
-            MarketDataError::NotImplemented(_) => Status::unimplemented(error.to_string()),
             MarketDataError::ResourceExhausted(_) => Status::resource_exhausted(error.to_string()),
             MarketDataError::Store(source) => {
                 tracing::error!(error = %source, "market-data storage failure");

@@ -11,8 +11,6 @@ pub enum PortfolioError {
     Page(#[from] PageError),
     #[error("storage failed")]
     Store(#[from] StoreError),
-    #[error("not implemented yet: {0}")]
-    NotImplemented(&'static str),
     /// A request field that does not parse; the message starts with the field's name.
     #[error("{field}: {reason}")]
     InvalidArgument { field: &'static str, reason: String },
@@ -40,7 +38,6 @@ impl From<PortfolioError> for Status {
     fn from(error: PortfolioError) -> Status {
         match &error {
             PortfolioError::Page(_) => Status::invalid_argument(error.to_string()),
-            PortfolioError::NotImplemented(_) => Status::unimplemented(error.to_string()),
             PortfolioError::InvalidArgument { .. } => Status::invalid_argument(error.to_string()),
             PortfolioError::NotFound(_) => Status::not_found(error.to_string()),
             PortfolioError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
