@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent reference values for the risk numerics in crates/risk/src/.
 
-Computed with numpy (and scipy.stats for the moments) on the vendored real data in
-crates/market-data/data/. The printed values are pasted into the unit tests of
-crates/risk/src/{var,stats}.rs as constants; rerun this script when a test case changes.
+Computed with numpy (and scipy.stats for the moments, scipy.integrate for the Cornish-Fisher
+expected shortfall) on the vendored real data in crates/market-data/data/. The printed values
+are pasted into the unit tests of crates/risk/src/{var,stats,covariance}.rs as constants; rerun
+this script when a test case changes.
 
     pip install numpy scipy && python3 scripts/risk_reference.py
 
@@ -18,6 +19,10 @@ Conventions (the same ones crates/risk documents):
   VaR = -(mu h + z sigma sqrt(h)), ES = -(mu h) + sigma sqrt(h) phi(z) / (1 - c);
 - Cornish-Fisher: biased (population) sample skewness g1 = m3 / m2^1.5 and excess kurtosis
   g2 = m4 / m2^2 - 3 (scipy.stats.skew / kurtosis defaults, bias=True, fisher=True);
+- Cornish-Fisher ES = the mean of the CF VaR quantile over the tail levels u in (0, 1 - c):
+  (1 / (1 - c)) * integral_0^(1-c) -(mu h + sigma sqrt(h) z_cf(Phi^-1(u))) du, computed here by
+  adaptive quadrature (scipy.integrate.quad), independently of the closed form in var.rs;
+- covariance matrix = np.cov(ddof=1) of the holdings; correlation matrix = np.corrcoef;
 - volatility = std(ddof=1) sqrt(252); rf per period = rf_annual / 252;
   Sharpe = mean(r - rf_p) / std(r - rf_p, ddof=1) sqrt(252);
   Sortino = mean(r - rf_p) / sqrt(mean(min(r - rf_p, 0)^2)) sqrt(252) (downside deviation over
@@ -30,6 +35,8 @@ from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
+import scipy.integrate
+import scipy.special
 import scipy.stats
 
 DATA = Path(__file__).resolve().parent.parent / "crates" / "market-data" / "data"
@@ -68,6 +75,26 @@ def cornish_fisher(r, c, h):
     return -(mu * h + zcf * sigma * np.sqrt(h)), s, k
 
 
+def cornish_fisher_es(r, c, h):
+    """Tail mean of the CF VaR quantile by numerical integration over u in (0, 1 - c).
+
+    Returns the ES and quad's own estimate of its relative error. The integrand has an
+    integrable singularity at u = 0 (Phi^-1(u) -> -inf); QAGS extrapolation handles it.
+    """
+    mu, sigma = r.mean(), r.std(ddof=1)
+    s = scipy.stats.skew(r)
+    k = scipy.stats.kurtosis(r)
+
+    def var_at(u):
+        z = scipy.special.ndtri(u)
+        zcf = z + (z**2 - 1) * s / 6 + (z**3 - 3 * z) * k / 24 - (2 * z**3 - 5 * z) * s**2 / 36
+        return -(mu * h + zcf * sigma * np.sqrt(h))
+
+    alpha = 1.0 - c
+    integral, abserr = scipy.integrate.quad(var_at, 0.0, alpha, epsabs=0.0, epsrel=1e-13, limit=1000)
+    return integral / alpha, abserr / abs(integral)
+
+
 def component_var(rets, w, c, h):
     mu = rets.mean(axis=0)
     cov = np.cov(rets, rowvar=False, ddof=1)
@@ -100,6 +127,9 @@ def main():
             p(f"param_es_{int(c * 100)}_{h}", es)
             var, s, k = cornish_fisher(r, c, h)
             p(f"cf_var_{int(c * 100)}_{h}", var)
+            es, err = cornish_fisher_es(r, c, h)
+            p(f"cf_es_{int(c * 100)}_{h}", es)
+            p(f"cf_es_{int(c * 100)}_{h}_quad_rel_err", err)
     p("skewness", scipy.stats.skew(r))
     p("excess_kurtosis", scipy.stats.kurtosis(r))
 
@@ -121,6 +151,15 @@ def main():
 
     p("beta", np.cov(r, bench, ddof=1)[0, 1] / bench.var(ddof=1))
     p("correlation", np.corrcoef(r, bench)[0, 1])
+
+    cov = np.cov(rets, rowvar=False, ddof=1)
+    p("cov_0_0", cov[0, 0])
+    p("cov_2_8", cov[2, 8])
+    corr = np.corrcoef(rets, rowvar=False)
+    p("corr_symbols_0_1_2_8_4_19", [symbols[0], symbols[1], symbols[2], symbols[8], symbols[4], symbols[19]])
+    p("corr_0_1", corr[0, 1])
+    p("corr_2_8", corr[2, 8])
+    p("corr_4_19", corr[4, 19])
 
     marginal, component = component_var(rets, w, 0.99, 10)
     p("marginal_var_99_10_first3", marginal[:3].tolist())

@@ -9,9 +9,9 @@ use bourse_cache::CacheArgs;
 use bourse_gateway::GatewayArgs;
 use bourse_market_data::feed::DEFAULT_SEED;
 use bourse_market_data::symbol::Symbol;
-use bourse_portfolio::MarketDataPools;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::tier::Tier;
+use bourse_runtime::upstream::{MarketDataPools, PortfolioPools};
 use clap::{Args, Parser, Subcommand};
 
 /// Bourse: market data, portfolios, risk and sentiment over REST and gRPC.
@@ -80,7 +80,7 @@ pub enum ServeCommand {
     /// Portfolios, orders, positions and valuations (default listener 127.0.0.1:50053).
     Portfolio(PortfolioOpts),
     /// VaR, expected shortfall and risk statistics (default listener 127.0.0.1:50055).
-    Risk(ServiceOpts),
+    Risk(RiskOpts),
     /// Text scoring, news and symbol sentiment (default listener 127.0.0.1:50057).
     Sentiment(SentimentOpts),
     /// The REST gateway (default listener 127.0.0.1:8080).
@@ -112,6 +112,17 @@ pub struct PortfolioOpts {
     pub service: ServiceOpts,
     #[command(flatten)]
     pub market_data: MarketDataPools,
+}
+
+/// Options of `bourse serve risk`: a service's, and where it reads portfolios and history.
+#[derive(Debug, Args)]
+pub struct RiskOpts {
+    #[command(flatten)]
+    pub service: ServiceOpts,
+    #[command(flatten)]
+    pub market_data: MarketDataPools,
+    #[command(flatten)]
+    pub portfolio: PortfolioPools,
 }
 
 /// Options of `bourse serve gateway`.

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use bourse_gateway::GatewayState;
-use bourse_portfolio::{MarketDataClient, MarketDataPools};
+use bourse_portfolio::MarketDataClient;
+use bourse_risk::Upstreams;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::grpc_client::ClientConfig;
 use bourse_runtime::grpc_server::GrpcServerConfig;
+use bourse_runtime::upstream::{MarketDataPools, PortfolioPools};
 use bourse_runtime::{shutdown, telemetry};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -58,13 +60,13 @@ impl ServiceKind {
         }
     }
 
-    /// Serves this service on `listener` until `shutdown` resolves. `market_data` is where the
-    /// portfolio service gets its quotes (the other services ignore it).
+    /// Serves this service on `listener` until `shutdown` resolves. `peers` is where the
+    /// portfolio and risk services find the services they call (the others ignore it).
     pub async fn serve(
         self,
         listener: TcpListener,
         backends: Backends,
-        market_data: &MarketDataPools,
+        peers: &Peers,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let config = GrpcServerConfig::default();
@@ -74,14 +76,29 @@ impl ServiceKind {
                 bourse_market_data::serve(listener, db, cache, bus, config, shutdown).await
             }
             Self::Portfolio => {
-                let quotes = MarketDataClient::new(market_data, &ClientConfig::default())
+                let quotes = MarketDataClient::new(&peers.market_data, &ClientConfig::default())
                     .context("building the market-data clients")?;
                 bourse_portfolio::serve(listener, db, cache, quotes, config, shutdown).await
             }
-            Self::Risk => bourse_risk::serve(listener, db, config, shutdown).await,
+            Self::Risk => {
+                let upstreams = Upstreams::new(
+                    &peers.market_data,
+                    &peers.portfolio,
+                    &ClientConfig::default(),
+                )
+                .context("building the risk service's clients")?;
+                bourse_risk::serve(listener, db, cache, upstreams, config, shutdown).await
+            }
             Self::Sentiment => bourse_sentiment::serve(listener, db, cache, config, shutdown).await,
         }?)
     }
+}
+
+/// Where the services that call other services find them.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    pub market_data: MarketDataPools,
+    pub portfolio: PortfolioPools,
 }
 
 /// Binds a listener, saying which address could not be bound.
@@ -105,15 +122,19 @@ async fn serve_sentiment(
 }
 
 pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
-    let mut market_data = MarketDataPools::default();
+    let mut peers = Peers::default();
     let mut sentiment = None;
     let (kind, opts) = match command {
         ServeCommand::MarketData(opts) => (ServiceKind::MarketData, opts),
         ServeCommand::Portfolio(opts) => {
-            market_data = opts.market_data;
+            peers.market_data = opts.market_data;
             (ServiceKind::Portfolio, opts.service)
         }
-        ServeCommand::Risk(opts) => (ServiceKind::Risk, opts),
+        ServeCommand::Risk(opts) => {
+            peers.market_data = opts.market_data;
+            peers.portfolio = opts.portfolio;
+            (ServiceKind::Risk, opts.service)
+        }
         ServeCommand::Sentiment(opts) => {
             sentiment = Some(opts.sentiment);
             (ServiceKind::Sentiment, opts.service)
@@ -144,7 +165,7 @@ pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
     let served = match &sentiment {
         Some(sentiment) => serve_sentiment(listener, backends, sentiment).await,
         None => {
-            kind.serve(listener, backends, &market_data, shutdown::signal())
+            kind.serve(listener, backends, &peers, shutdown::signal())
                 .await
         }
     }

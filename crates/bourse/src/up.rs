@@ -15,17 +15,17 @@ use bourse_gateway::{GatewayArgs, GatewayState, keys};
 use bourse_market_data::DemoSummary;
 use bourse_market_data::feed::{SimulatedFeed, SimulationConfig};
 use bourse_market_data::ingest::run_feed;
-use bourse_portfolio::MarketDataPools;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::shutdown;
 use bourse_runtime::tier::Tier;
+use bourse_runtime::upstream::{MarketDataPools, PortfolioPools};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::backends::{self, Backends};
 use crate::cli::UpArgs;
 use crate::feed;
-use crate::serve::{ServiceKind, bind};
+use crate::serve::{Peers, ServiceKind, bind};
 
 /// How often `bourse up --feed` ingests a synthetic headline.
 const SYNTHETIC_NEWS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
@@ -120,19 +120,25 @@ impl Platform {
         let mut tasks = JoinSet::new();
         let instances: Vec<Instance> = listeners.iter().map(|(instance, _)| *instance).collect();
         let gateway = gateway_args(&instances);
-        // Each portfolio instance asks the market-data pool of the request's tier: shared
-        // requests the shared instance, premium requests the premium one.
-        let market_data = MarketDataPools {
-            market_data_shared: gateway.market_data_shared.clone(),
-            market_data_premium: gateway.market_data_premium.clone(),
+        // Each portfolio and risk instance asks the pool of the request's tier: shared requests
+        // the shared instances, premium requests the premium ones.
+        let peers = Peers {
+            market_data: MarketDataPools {
+                market_data_shared: gateway.market_data_shared.clone(),
+                market_data_premium: gateway.market_data_premium.clone(),
+            },
+            portfolio: PortfolioPools {
+                portfolio_shared: gateway.portfolio_shared.clone(),
+                portfolio_premium: gateway.portfolio_premium.clone(),
+            },
         };
         for (instance, listener) in listeners {
             let (backends, stop) = (backends.clone(), shutdown.clone().cancelled_owned());
-            let market_data = market_data.clone();
+            let peers = peers.clone();
             tasks.spawn(async move {
                 instance
                     .service
-                    .serve(listener, backends, &market_data, stop)
+                    .serve(listener, backends, &peers, stop)
                     .await
                     .with_context(|| {
                         format!("{} ({}) stopped", instance.service.name(), instance.tier)

@@ -29,7 +29,7 @@ use bourse_store::Db;
 use tokio::net::TcpListener;
 
 pub use limit::{LimitWatcher, WatcherConfig};
-pub use market_data::{MarketDataClient, MarketDataPools};
+pub use market_data::MarketDataClient;
 pub use quotes::StaticQuotes;
 pub use service::PortfolioBook;
 

@@ -13,11 +13,12 @@ use bourse_proto::market_data::v1::quote_result::Result as QuoteOutcome;
 use bourse_proto::market_data::v1::{
     BatchGetQuotesRequest, GetQuoteRequest, Quote, StreamQuotesRequest,
 };
-use bourse_runtime::grpc_client::{ClientConfig, ClientError, Propagate, channel, with_tier};
+use bourse_runtime::grpc_client::{ClientConfig, ClientError, Propagate, outgoing};
 use bourse_runtime::tier::Tier;
+use bourse_runtime::upstream::{MarketDataPools, TierClients};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 
 use crate::limit::{QuoteFeed, QuoteUpdates};
 use crate::quotes::{QuoteError, QuoteSource};
@@ -25,46 +26,12 @@ use crate::quotes::{QuoteError, QuoteSource};
 /// Most symbols one `BatchGetQuotes` call may ask for (the contract's limit).
 pub const MAX_BATCH: usize = 1_000;
 
-/// Where the portfolio service finds market data: one pool of endpoints per tier. The same
-/// environment variables as the gateway's, so one environment configures both.
-#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
-pub struct MarketDataPools {
-    /// Endpoints of the market-data shared pool, asked for shared-tier requests
-    /// (comma-separated http://host:port).
-    #[arg(
-        long,
-        env = "BOURSE_MARKET_DATA_SHARED",
-        value_delimiter = ',',
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub market_data_shared: Vec<String>,
-    /// Endpoints of the market-data premium pool, asked for premium-tier requests.
-    #[arg(
-        long,
-        env = "BOURSE_MARKET_DATA_PREMIUM",
-        value_delimiter = ',',
-        default_value = "http://127.0.0.1:50052"
-    )]
-    pub market_data_premium: Vec<String>,
-}
-
-impl Default for MarketDataPools {
-    /// The clap defaults: the loopback ports of `bourse up`'s market-data instances.
-    fn default() -> Self {
-        Self {
-            market_data_shared: vec!["http://127.0.0.1:50051".to_owned()],
-            market_data_premium: vec!["http://127.0.0.1:50052".to_owned()],
-        }
-    }
-}
-
 type Client = MarketDataServiceClient<InterceptedService<Channel, Propagate>>;
 
 /// Quotes from the market-data service, per tier pool. Cheap to clone (channels are shared).
 #[derive(Debug, Clone)]
 pub struct MarketDataClient {
-    shared: Client,
-    premium: Client,
+    pools: TierClients<Client>,
 }
 
 impl MarketDataClient {
@@ -74,35 +41,19 @@ impl MarketDataClient {
     /// # Errors
     /// An empty pool or an endpoint that is not `http://host:port`.
     pub fn new(pools: &MarketDataPools, config: &ClientConfig) -> Result<Self, ClientError> {
-        let client = |endpoints: &[String]| -> Result<Client, ClientError> {
-            Ok(MarketDataServiceClient::with_interceptor(
-                channel(endpoints, config)?,
-                Propagate,
-            ))
-        };
-        Ok(Self {
-            shared: client(&pools.market_data_shared)?,
-            premium: client(&pools.market_data_premium)?,
-        })
+        let pools = TierClients::new(
+            &pools.market_data_shared,
+            &pools.market_data_premium,
+            config,
+            |channel| MarketDataServiceClient::with_interceptor(channel, Propagate),
+        )?;
+        Ok(Self { pools })
     }
 
     /// The client of `tier`'s pool (clones share the channel).
     fn pool(&self, tier: Tier) -> Client {
-        match tier {
-            Tier::Shared => self.shared.clone(),
-            Tier::Premium => self.premium.clone(),
-        }
+        self.pools.get(tier)
     }
-}
-
-/// A market-data request for `tier`, carrying what is left of the caller's deadline.
-fn outgoing<T>(message: T, tier: Tier, deadline: Option<Duration>) -> Request<T> {
-    let mut request = Request::new(message);
-    with_tier(&mut request, tier);
-    if let Some(deadline) = deadline {
-        request.set_timeout(deadline);
-    }
-    request
 }
 
 fn quote_error(status: &Status) -> QuoteError {

@@ -2,16 +2,13 @@
 //!
 //! Conventions:
 //! - **Monte Carlo**: holdings' daily returns are modelled as multivariate normal with the sample
-//!   mean vector `mu` and sample covariance `Sigma` (`ddof = 1`) of the lookback. `Sigma` is
-//!   factored as `L L'` by Cholesky; when it is not positive definite (e.g. a holding listed
-//!   twice, or fewer days than holdings) the factor falls back to an eigen decomposition with
-//!   eigenvalues at or below `n * eps * max eigenvalue` clipped to 0 (a Cholesky whose
-//!   pivots keep less than 1e-10 of a holding's variance counts as a failure), which is the nearest positive semi-definite matrix in the
-//!   Frobenius norm, and the result says so ([`Factorization::EigenClipped`]). Each path draws
-//!   one vector `z` of independent standard normals and its h-day portfolio return is
-//!   `w' mu h + sqrt(h) w' L z` (square-root-of-time, like the parametric method). Since the
-//!   portfolio is linear in the holdings, `w' L` is computed once and a path costs one dot
-//!   product;
+//!   mean vector `mu` and sample covariance `Sigma` (`ddof = 1`) of the lookback, factored as
+//!   `F F'` by [`crate::covariance::factor_covariance`] (Cholesky, or the eigen-clipped nearest
+//!   positive semi-definite matrix when `Sigma` is not positive definite, and the result says so
+//!   in [`Factorization::EigenClipped`]). Each path draws one vector `z` of independent standard
+//!   normals and its h-day portfolio return is `w' mu h + sqrt(h) w' F z` (square-root-of-time,
+//!   like the parametric method). Since the portfolio is linear in the holdings, `w' F` is
+//!   computed once and a path costs one dot product;
 //! - **bootstrap**: each path draws `h` days uniformly with replacement from the historical
 //!   portfolio returns (equivalently, whole return vectors of the holdings, since weights are
 //!   fixed) and compounds them: `prod(1 + r) - 1`;
@@ -21,30 +18,18 @@
 //!   so the same inputs and seed give bit-identical results (on the same rand version);
 //! - at least `ceil(1 / (1 - c))` paths are required.
 
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use nalgebra::DVector;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::covariance::{Factorization, covariance_matrix, factor_covariance};
 use crate::params::{CalcError, Confidence, Horizon};
-use crate::stats::{mean, sample_covariance};
+use crate::stats::mean;
 use crate::var::{VarEstimate, historical_min_observations, quantile_linear};
 
 /// The default number of simulated paths.
 pub const DEFAULT_PATHS: usize = 10_000;
-
-/// How the covariance matrix was factored for simulation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Factorization {
-    /// The covariance was positive definite: an exact Cholesky factor.
-    Cholesky,
-    /// The covariance was not positive definite: eigen decomposition with this many
-    /// non-positive (numerically zero or negative) eigenvalues clipped to 0, i.e. the nearest positive semi-definite matrix.
-    EigenClipped {
-        /// How many eigenvalues were at or below zero.
-        clipped: usize,
-    },
-}
 
 /// A simulated VaR / ES and how it was obtained.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,47 +40,6 @@ pub struct SimulatedVar {
     pub factorization: Factorization,
     /// Paths simulated.
     pub paths: usize,
-}
-
-/// Smallest share of a holding's variance its Cholesky pivot must keep (`l_ii^2 / Sigma_ii`).
-const PIVOT_TOLERANCE: f64 = 1e-10;
-
-/// A factor `F` with `F F' = cov` (or its nearest PSD matrix) and how it was obtained.
-pub fn factor_covariance(cov: &DMatrix<f64>) -> (DMatrix<f64>, Factorization) {
-    if let Some(chol) = cov.clone().cholesky() {
-        let l = chol.l();
-        // Rounding lets Cholesky "succeed" on singular matrices with pivots near zero; such a
-        // factor is numerically meaningless, so require every pivot to keep a relative share of
-        // its variance.
-        let well_conditioned =
-            (0..l.nrows()).all(|i| l[(i, i)] * l[(i, i)] > PIVOT_TOLERANCE * cov[(i, i)]);
-        if well_conditioned {
-            return (l, Factorization::Cholesky);
-        }
-    }
-    let eigen = SymmetricEigen::new(cov.clone());
-    let largest = eigen.eigenvalues.amax();
-    let floor = largest * cov.nrows() as f64 * f64::EPSILON;
-    let clipped = eigen.eigenvalues.iter().filter(|l| **l <= floor).count();
-    let roots = eigen
-        .eigenvalues
-        .map(|l| if l <= floor { 0.0 } else { l.sqrt() });
-    let factor = eigen.eigenvectors * DMatrix::from_diagonal(&roots);
-    (factor, Factorization::EigenClipped { clipped })
-}
-
-/// Sample covariance matrix (`ddof = 1`) of holdings' returns `holdings[i][t]`.
-pub fn covariance_matrix(holdings: &[Vec<f64>]) -> Result<DMatrix<f64>, CalcError> {
-    let n = holdings.len();
-    let mut cov = DMatrix::zeros(n, n);
-    for i in 0..n {
-        for j in 0..=i {
-            let c = sample_covariance(&holdings[i], &holdings[j])?;
-            cov[(i, j)] = c;
-            cov[(j, i)] = c;
-        }
-    }
-    Ok(cov)
 }
 
 fn check_paths(paths: usize, c: Confidence) -> Result<(), CalcError> {
@@ -274,24 +218,12 @@ mod tests {
     }
 
     #[test]
-    fn non_positive_definite_covariance_falls_back_to_clipped_eigen() {
-        // A holding listed twice makes the covariance singular: Cholesky fails.
+    fn singular_covariance_still_simulates_with_the_clipped_factor() {
+        // A holding listed twice makes the covariance singular (see `covariance` for the factor
+        // itself); the simulation goes on and reports the fallback.
         let mut holdings = stock_returns();
         holdings.truncate(3);
         holdings.push(holdings[0].clone());
-        let cov = covariance_matrix(&holdings).expect("equal lengths");
-        let (factor, how) = factor_covariance(&cov);
-        assert!(matches!(how, Factorization::EigenClipped { clipped } if clipped >= 1));
-        let rebuilt = &factor * factor.transpose();
-        assert!((rebuilt - &cov).amax() < 1e-12 * cov.amax().max(1e-300) + 1e-15);
-
-        // An indefinite matrix is replaced by its nearest PSD matrix: eigenvalues (3, -1) -> (3, 0).
-        let indefinite = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 2.0, 1.0]);
-        let (factor, how) = factor_covariance(&indefinite);
-        assert_eq!(how, Factorization::EigenClipped { clipped: 1 });
-        let psd = &factor * factor.transpose();
-        assert!((psd - DMatrix::from_element(2, 2, 1.5)).amax() < 1e-12);
-
         let w = vec![0.25; 4];
         let (c, h) = params(0.95, 1);
         let mc = monte_carlo(&holdings, &w, c, h, 1_000, 1).expect("fallback still simulates");

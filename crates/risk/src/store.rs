@@ -26,6 +26,28 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
+    /// The row of a computed `report` of `account`.
+    pub fn new(
+        report: &RiskReport,
+        account: &str,
+        computed_at: NaiveDateTime,
+    ) -> Result<Self, RiskError> {
+        let corrupt = |source| RiskError::CorruptReport {
+            id: report.id.clone(),
+            source,
+        };
+        let parameters = report.parameters.clone().unwrap_or_default();
+        Ok(Self {
+            id: report.id.clone(),
+            portfolio_id: (!report.portfolio_id.is_empty()).then(|| report.portfolio_id.clone()),
+            account: account.to_owned(),
+            method: parameters.method.clone(),
+            params: serde_json::to_string(&parameters).map_err(corrupt)?,
+            result: serde_json::to_string(report).map_err(corrupt)?,
+            computed_at,
+        })
+    }
+
     /// The report as served.
     pub fn report(&self) -> Result<RiskReport, RiskError> {
         serde_json::from_str(&self.result).map_err(|source| RiskError::CorruptReport {
@@ -69,11 +91,38 @@ pub async fn list_reports(
 
 /// Stores a report row.
 pub async fn insert_report(db: &Db, row: &ReportRow) -> Result<(), RiskError> {
-    with_conn!(db, |conn| {
-        diesel::insert_into(risk_reports::table)
-            .values(row)
-            .execute(conn)
-            .await?
-    });
+    insert_reports(db, std::slice::from_ref(row)).await
+}
+
+/// Stores report rows, all of them or none: one statement on PostgreSQL, one transaction of
+/// single-row inserts on SQLite (diesel cannot batch inserts of nullable columns there).
+pub async fn insert_reports(db: &Db, rows: &[ReportRow]) -> Result<(), RiskError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    with_conn!(
+        db,
+        postgres | conn | {
+            diesel::insert_into(risk_reports::table)
+                .values(rows)
+                .execute(conn)
+                .await?;
+        },
+        sqlite | conn | {
+            diesel_async::AsyncConnection::transaction::<_, diesel::result::Error, _>(
+                conn,
+                async |conn| {
+                    for row in rows {
+                        diesel::insert_into(risk_reports::table)
+                            .values(row)
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        }
+    );
     Ok(())
 }

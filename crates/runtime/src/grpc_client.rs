@@ -122,6 +122,17 @@ pub fn with_tier<T>(request: &mut Request<T>, tier: Tier) {
         .insert(TIER_METADATA_KEY, MetadataValue::from_static(tier.as_str()));
 }
 
+/// An outgoing request for `tier`, carrying what is left of the caller's deadline when there is
+/// one (see [`remaining_deadline`]).
+pub fn outgoing<T>(message: T, tier: Tier, deadline: Option<Duration>) -> Request<T> {
+    let mut request = Request::new(message);
+    with_tier(&mut request, tier);
+    if let Some(deadline) = deadline {
+        request.set_timeout(deadline);
+    }
+    request
+}
+
 /// The tier a request was made for: `Shared` when the metadata is absent or not a valid tier.
 pub fn tier_of<T>(request: &Request<T>) -> Tier {
     request

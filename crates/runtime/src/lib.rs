@@ -17,3 +17,4 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod tier;
 pub mod trace_context;
+pub mod upstream;

@@ -10,9 +10,7 @@ use bourse_market_data::QuoteBus;
 use bourse_portfolio::decimal::Price;
 use bourse_portfolio::limit::{DAY_EXPIRY_REASON, RestingOrder, crossing_price, expire_day_orders};
 use bourse_portfolio::order::OrderSide as Side;
-use bourse_portfolio::{
-    LimitWatcher, MarketDataClient, MarketDataPools, PortfolioBook, WatcherConfig,
-};
+use bourse_portfolio::{LimitWatcher, MarketDataClient, PortfolioBook, WatcherConfig};
 use bourse_proto::market_data::v1::Quote;
 use bourse_proto::portfolio::v1::portfolio_service_client::PortfolioServiceClient;
 use bourse_proto::portfolio::v1::{
@@ -20,6 +18,7 @@ use bourse_proto::portfolio::v1::{
 };
 use bourse_runtime::grpc_client::ClientConfig;
 use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
+use bourse_runtime::upstream::MarketDataPools;
 use bourse_store::Db;
 use bourse_test_support::grpc::{Served, serve_on_loopback};
 use bourse_test_support::store_test;

@@ -3,11 +3,12 @@
 
 use bourse_cache::{Cache, CacheConfig};
 use bourse_market_data::QuoteBus;
+use bourse_portfolio::MarketDataClient;
 use bourse_portfolio::quotes::QuoteSource;
-use bourse_portfolio::{MarketDataClient, MarketDataPools};
 use bourse_runtime::grpc_client::ClientConfig;
 use bourse_runtime::grpc_server::{GrpcServerConfig, ServeError};
 use bourse_runtime::tier::Tier;
+use bourse_runtime::upstream::MarketDataPools;
 use bourse_store::Db;
 use bourse_test_support::grpc::{Served, serve_on_loopback};
 use bourse_test_support::sqlite_db;

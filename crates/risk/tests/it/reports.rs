@@ -1,4 +1,5 @@
-//! ListRiskReports: stored reports come back exactly, scoped to the caller's account.
+//! ListRiskReports: stored reports come back exactly, scoped to the caller's account, and only
+//! for a portfolio that exists.
 
 use bourse_proto::risk::v1::{ListRiskReportsRequest, LossMeasure, RiskParameters, RiskReport};
 use bourse_proto::time::naive_to_timestamp;
@@ -8,7 +9,7 @@ use bourse_test_support::store_test;
 use chrono::DateTime;
 use tonic::Code;
 
-use crate::TestApp;
+use crate::{ACCOUNT, TestApp};
 
 fn listing(account: &str, portfolio_id: &str) -> tonic::Request<ListRiskReportsRequest> {
     let mut request = tonic::Request::new(ListRiskReportsRequest {
@@ -21,12 +22,14 @@ fn listing(account: &str, portfolio_id: &str) -> tonic::Request<ListRiskReportsR
 }
 
 store_test!(stored_reports_round_trip_for_their_account_only, |db| {
+    let mut app = TestApp::spawn(db).await;
+    let portfolio = app.portfolio_with("1000", &[]).await;
     let computed_at = DateTime::from_timestamp(1_700_000_000, 0)
         .expect("valid")
         .naive_utc();
     let report = RiskReport {
         id: "r-1".into(),
-        portfolio_id: "p-1".into(),
+        portfolio_id: portfolio.id.clone(),
         parameters: Some(RiskParameters {
             method: "historical".into(),
             confidence: 0.99,
@@ -41,21 +44,12 @@ store_test!(stored_reports_round_trip_for_their_account_only, |db| {
         notes: vec!["quantiles interpolate linearly".into()],
         ..Default::default()
     };
-    let row = ReportRow {
-        id: report.id.clone(),
-        portfolio_id: Some(report.portfolio_id.clone()),
-        account: "alice".into(),
-        method: "historical".into(),
-        params: serde_json::to_string(&report.parameters).expect("json"),
-        result: serde_json::to_string(&report).expect("json"),
-        computed_at,
-    };
+    let row = ReportRow::new(&report, ACCOUNT, computed_at).expect("row");
     store::insert_report(db, &row).await.expect("store report");
-    let mut app = TestApp::spawn(db).await;
 
     let listed = app
         .client
-        .list_risk_reports(listing("alice", "p-1"))
+        .list_risk_reports(listing(ACCOUNT, &portfolio.id))
         .await
         .expect("list")
         .into_inner();
@@ -64,11 +58,10 @@ store_test!(stored_reports_round_trip_for_their_account_only, |db| {
 
     let other = app
         .client
-        .list_risk_reports(listing("mallory", "p-1"))
+        .list_risk_reports(listing("mallory", &portfolio.id))
         .await
-        .expect("list")
-        .into_inner();
-    assert!(other.reports.is_empty(), "another account sees nothing");
+        .expect_err("another account's portfolio");
+    assert_eq!(other.code(), Code::NotFound);
 
     let status = app
         .client
@@ -76,5 +69,5 @@ store_test!(stored_reports_round_trip_for_their_account_only, |db| {
         .await
         .expect_err("no account");
     assert_eq!(status.code(), Code::Unauthenticated);
-    app.served.stop().await;
+    app.stop().await;
 });
