@@ -42,7 +42,7 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// The symbols whose history is needed, holdings first.
+    /// The holdings' symbols, in order.
     pub fn symbols(&self) -> Vec<String> {
         self.holdings.iter().map(|h| h.symbol.clone()).collect()
     }
