@@ -18,7 +18,7 @@ use bourse_market_data::ingest::run_feed;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::shutdown;
 use bourse_runtime::tier::Tier;
-use bourse_runtime::upstream::{MarketDataPools, PortfolioPools};
+use bourse_runtime::upstream::{MarketDataPools, PortfolioPools, RiskPools, SentimentPools};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -123,14 +123,8 @@ impl Platform {
         // Each portfolio and risk instance asks the pool of the request's tier: shared requests
         // the shared instances, premium requests the premium ones.
         let peers = Peers {
-            market_data: MarketDataPools {
-                market_data_shared: gateway.market_data_shared.clone(),
-                market_data_premium: gateway.market_data_premium.clone(),
-            },
-            portfolio: PortfolioPools {
-                portfolio_shared: gateway.portfolio_shared.clone(),
-                portfolio_premium: gateway.portfolio_premium.clone(),
-            },
+            market_data: gateway.market_data.clone(),
+            portfolio: gateway.portfolio.clone(),
         };
         for (instance, listener) in listeners {
             let (backends, stop) = (backends.clone(), shutdown.clone().cancelled_owned());
@@ -234,14 +228,22 @@ fn gateway_args(instances: &[Instance]) -> GatewayArgs {
             .collect()
     };
     GatewayArgs {
-        market_data_shared: pool(ServiceKind::MarketData, Tier::Shared),
-        market_data_premium: pool(ServiceKind::MarketData, Tier::Premium),
-        portfolio_shared: pool(ServiceKind::Portfolio, Tier::Shared),
-        portfolio_premium: pool(ServiceKind::Portfolio, Tier::Premium),
-        risk_shared: pool(ServiceKind::Risk, Tier::Shared),
-        risk_premium: pool(ServiceKind::Risk, Tier::Premium),
-        sentiment_shared: pool(ServiceKind::Sentiment, Tier::Shared),
-        sentiment_premium: pool(ServiceKind::Sentiment, Tier::Premium),
+        market_data: MarketDataPools {
+            market_data_shared: pool(ServiceKind::MarketData, Tier::Shared),
+            market_data_premium: pool(ServiceKind::MarketData, Tier::Premium),
+        },
+        portfolio: PortfolioPools {
+            portfolio_shared: pool(ServiceKind::Portfolio, Tier::Shared),
+            portfolio_premium: pool(ServiceKind::Portfolio, Tier::Premium),
+        },
+        risk: RiskPools {
+            risk_shared: pool(ServiceKind::Risk, Tier::Shared),
+            risk_premium: pool(ServiceKind::Risk, Tier::Premium),
+        },
+        sentiment: SentimentPools {
+            sentiment_shared: pool(ServiceKind::Sentiment, Tier::Shared),
+            sentiment_premium: pool(ServiceKind::Sentiment, Tier::Premium),
+        },
         trust_tier_header: false,
     }
 }

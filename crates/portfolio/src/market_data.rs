@@ -41,12 +41,9 @@ impl MarketDataClient {
     /// # Errors
     /// An empty pool or an endpoint that is not `http://host:port`.
     pub fn new(pools: &MarketDataPools, config: &ClientConfig) -> Result<Self, ClientError> {
-        let pools = TierClients::new(
-            &pools.market_data_shared,
-            &pools.market_data_premium,
-            config,
-            |channel| MarketDataServiceClient::with_interceptor(channel, Propagate),
-        )?;
+        let pools = pools.clients(config, |channel| {
+            MarketDataServiceClient::with_interceptor(channel, Propagate)
+        })?;
         Ok(Self { pools })
     }
 

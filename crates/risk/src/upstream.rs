@@ -80,18 +80,12 @@ impl Upstreams {
         config: &ClientConfig,
     ) -> Result<Self, ClientError> {
         Ok(Self {
-            market_data: TierClients::new(
-                &market_data.market_data_shared,
-                &market_data.market_data_premium,
-                config,
-                |channel| MarketDataServiceClient::with_interceptor(channel, Propagate),
-            )?,
-            portfolio: TierClients::new(
-                &portfolio.portfolio_shared,
-                &portfolio.portfolio_premium,
-                config,
-                |channel| PortfolioServiceClient::with_interceptor(channel, Propagate),
-            )?,
+            market_data: market_data.clients(config, |channel| {
+                MarketDataServiceClient::with_interceptor(channel, Propagate)
+            })?,
+            portfolio: portfolio.clients(config, |channel| {
+                PortfolioServiceClient::with_interceptor(channel, Propagate)
+            })?,
         })
     }
 

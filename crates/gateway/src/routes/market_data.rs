@@ -21,7 +21,7 @@ pub async fn get_quote(
     Path(symbol): Path<String>,
 ) -> Result<Response, Problem> {
     let mut client = MarketDataServiceClient::with_interceptor(
-        state.pools.market_data.for_tier(caller.tier),
+        state.pools.market_data.get(caller.tier),
         Propagate,
     );
     let request = request_for(&caller, GetQuoteRequest { symbol })?;

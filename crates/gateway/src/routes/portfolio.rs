@@ -33,10 +33,8 @@ pub async fn list_portfolios(
     params: Result<Query<PageParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(params) = query(params)?;
-    let mut client = PortfolioServiceClient::with_interceptor(
-        state.pools.portfolio.for_tier(caller.tier),
-        Propagate,
-    );
+    let mut client =
+        PortfolioServiceClient::with_interceptor(state.pools.portfolio.get(caller.tier), Propagate);
     let message = ListPortfoliosRequest {
         page_size: params.page_size,
         page_token: params.page_token,

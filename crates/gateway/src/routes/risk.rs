@@ -25,7 +25,7 @@ pub async fn list_risk_reports(
 ) -> Result<Response, Problem> {
     let Query(params) = query(params)?;
     let mut client =
-        RiskServiceClient::with_interceptor(state.pools.risk.for_tier(caller.tier), Propagate);
+        RiskServiceClient::with_interceptor(state.pools.risk.get(caller.tier), Propagate);
     let message = ListRiskReportsRequest {
         portfolio_id,
         page_size: params.page_size,

@@ -23,10 +23,8 @@ pub async fn score_text(
     payload: Result<Json<ScoreTextRequest>, JsonRejection>,
 ) -> Result<Response, Problem> {
     let Json(message) = body(payload)?;
-    let mut client = SentimentServiceClient::with_interceptor(
-        state.pools.sentiment.for_tier(caller.tier),
-        Propagate,
-    );
+    let mut client =
+        SentimentServiceClient::with_interceptor(state.pools.sentiment.get(caller.tier), Propagate);
     let (score, backend) = timed(client.score_text(request_for(&caller, message)?)).await?;
     Ok(json(score, backend))
 }
