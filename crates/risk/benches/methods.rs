@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use bourse_risk::analysis::{Subject, analyze};
-use bourse_risk::covariance::{correlation_matrix, covariance_matrix};
+use bourse_risk::covariance::{Moments, correlation_matrix};
 use bourse_risk::history::Window;
 use bourse_risk::montecarlo::{DEFAULT_PATHS, bootstrap, monte_carlo};
 use bourse_risk::params::{Confidence, Horizon};
@@ -105,6 +105,8 @@ fn methods(crit: &mut Criterion) {
     let one_day = Horizon::new(1).expect("valid horizon");
     let ten_days = Horizon::new(10).expect("valid horizon");
 
+    let moments = Moments::of(&holdings).expect("consistent shapes");
+
     crit.bench_function("portfolio_returns", |b| {
         b.iter(|| portfolio_returns(black_box(&holdings), black_box(&weights)))
     });
@@ -121,25 +123,18 @@ fn methods(crit: &mut Criterion) {
         b.iter(|| cornish_fisher(black_box(&daily), c, ten_days))
     });
     crit.bench_function("component_var", |b| {
-        b.iter(|| component_var(black_box(&holdings), &weights, c, ten_days))
+        b.iter(|| component_var(black_box(&moments), &weights, c, ten_days))
     });
-    crit.bench_function("covariance_matrix + correlation_matrix", |b| {
-        b.iter(|| covariance_matrix(black_box(&holdings)).and_then(|cov| correlation_matrix(&cov)))
+    crit.bench_function("means + covariance_matrix + correlation_matrix", |b| {
+        b.iter(|| {
+            Moments::of(black_box(&holdings)).and_then(|moments| correlation_matrix(&moments.cov))
+        })
     });
     crit.bench_function("monte_carlo 10k paths h=1", |b| {
-        b.iter(|| monte_carlo(black_box(&holdings), &weights, c, one_day, DEFAULT_PATHS, 7))
+        b.iter(|| monte_carlo(black_box(&moments), &weights, c, one_day, DEFAULT_PATHS, 7))
     });
     crit.bench_function("monte_carlo 10k paths h=10", |b| {
-        b.iter(|| {
-            monte_carlo(
-                black_box(&holdings),
-                &weights,
-                c,
-                ten_days,
-                DEFAULT_PATHS,
-                7,
-            )
-        })
+        b.iter(|| monte_carlo(black_box(&moments), &weights, c, ten_days, DEFAULT_PATHS, 7))
     });
     crit.bench_function("bootstrap 10k paths h=10", |b| {
         b.iter(|| bootstrap(black_box(&daily), c, ten_days, DEFAULT_PATHS, 7))

@@ -11,6 +11,8 @@
 //!   VaR. For the other methods both are scaled by `VaR_method / VaR_parametric`, so the
 //!   components sum to the method's VaR and keep the covariance model's proportions; the report
 //!   notes it.
+//! - The holdings' means and covariance are computed once and shared by Monte Carlo, the
+//!   contributions and the correlation matrix.
 //! - Drawdown, volatility, Sharpe, Sortino, beta and correlation are over the daily portfolio
 //!   returns of the window, whatever the method and horizon.
 
@@ -19,7 +21,7 @@ use bourse_proto::risk::v1::{
 };
 use bourse_proto::time::naive_to_timestamp;
 
-use crate::covariance::{Factorization, correlation_matrix, covariance_matrix};
+use crate::covariance::{Factorization, Moments, correlation_matrix};
 use crate::error::RiskError;
 use crate::history::Window;
 use crate::montecarlo::{SimulatedVar, bootstrap, monte_carlo};
@@ -66,6 +68,8 @@ pub fn analyze(
         .collect::<Result<Vec<_>, _>>()?;
     let whole = format!("the portfolio of {}", list(&symbols));
     let daily = portfolio_returns(&returns, &weights).map_err(RiskError::calc(&whole))?;
+    // Means and covariance once, for the simulation, the contributions and the correlations.
+    let moments = Moments::of(&returns).map_err(RiskError::calc(&whole))?;
 
     let (c, h) = (params.confidence, params.horizon);
     let what = format!(
@@ -78,14 +82,14 @@ pub fn analyze(
         VarMethod::Historical => historical(&daily, c, h),
         VarMethod::Parametric => parametric(&daily, c, h),
         VarMethod::CornishFisher => cornish_fisher(&daily, c, h),
-        VarMethod::MonteCarlo => monte_carlo(&returns, &weights, c, h, params.paths, params.seed)
+        VarMethod::MonteCarlo => monte_carlo(&moments, &weights, c, h, params.paths, params.seed)
             .map(|simulated| simulated_estimate(simulated, &mut notes)),
         VarMethod::Bootstrap => bootstrap(&daily, c, h, params.paths, params.seed)
             .map(|simulated| simulated_estimate(simulated, &mut notes)),
     }
     .map_err(RiskError::calc(&what))?;
 
-    let contributions = component_var(&returns, &weights, c, h).map_err(RiskError::calc(&what))?;
+    let contributions = component_var(&moments, &weights, c, h).map_err(RiskError::calc(&what))?;
     let scale = if params.method == VarMethod::Parametric {
         1.0
     } else {
@@ -113,8 +117,7 @@ pub fn analyze(
     let drawdown = max_drawdown(&daily).map_err(stats("maximum drawdown"))?;
     let benchmark = simple_returns(&window.benchmark)
         .map_err(RiskError::calc(format!("returns of {}", params.benchmark)))?;
-    let cov = covariance_matrix(&returns).map_err(stats("covariance"))?;
-    let corr = correlation_matrix(&cov).map_err(stats("correlation matrix"))?;
+    let corr = correlation_matrix(&moments.cov).map_err(stats("correlation matrix"))?;
     if window.dates_left_out > 0 {
         notes.push(format!(
             "{} dates on which not every holding and the benchmark had a close were left out",

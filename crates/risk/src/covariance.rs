@@ -17,7 +17,7 @@
 use nalgebra::{DMatrix, SymmetricEigen};
 
 use crate::params::CalcError;
-use crate::stats::sample_covariance;
+use crate::stats::{mean, sample_covariance};
 
 /// How the covariance matrix was factored for simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,38 @@ pub enum Factorization {
 
 /// Smallest share of a holding's variance its Cholesky pivot must keep (`l_ii^2 / Sigma_ii`).
 pub const PIVOT_TOLERANCE: f64 = 1e-10;
+
+/// The sample means and covariance matrix of holdings' returns: what the Gaussian methods
+/// (component VaR, Monte Carlo) and the correlation matrix need, computed once per analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    /// Each holding's mean daily return.
+    pub means: Vec<f64>,
+    /// [`covariance_matrix`] of the holdings.
+    pub cov: DMatrix<f64>,
+}
+
+impl Moments {
+    /// The moments of `holdings[i][t]`; series of unequal length or shorter than 2 are refused.
+    pub fn of(holdings: &[Vec<f64>]) -> Result<Self, CalcError> {
+        Ok(Self {
+            means: holdings.iter().map(|r| mean(r).unwrap_or(0.0)).collect(),
+            cov: covariance_matrix(holdings)?,
+        })
+    }
+
+    /// Refuses weights that are not one per holding (or no holdings at all).
+    pub fn check_weights(&self, weights: &[f64]) -> Result<(), CalcError> {
+        if self.means.len() != weights.len() || weights.is_empty() {
+            return Err(CalcError::Mismatch(format!(
+                "{} return series, {} weights",
+                self.means.len(),
+                weights.len()
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Sample covariance matrix (`ddof = 1`) of holdings' returns `holdings[i][t]`.
 pub fn covariance_matrix(holdings: &[Vec<f64>]) -> Result<DMatrix<f64>, CalcError> {

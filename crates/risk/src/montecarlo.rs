@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::covariance::{Factorization, covariance_matrix, factor_covariance};
+use crate::covariance::{Factorization, Moments, factor_covariance};
 use crate::params::{CalcError, Confidence, Horizon};
 use crate::stats::mean;
 use crate::var::{VarEstimate, historical_min_observations, quantile_linear};
@@ -60,32 +60,26 @@ fn estimate_from_sample(mut sim: Vec<f64>, c: Confidence) -> VarEstimate {
     }
 }
 
-/// Monte Carlo VaR and ES of holdings `holdings[i][t]` with weights `weights`.
+/// Monte Carlo VaR and ES of holdings with `moments` and weights `weights`.
 pub fn monte_carlo(
-    holdings: &[Vec<f64>],
+    moments: &Moments,
     weights: &[f64],
     c: Confidence,
     h: Horizon,
     paths: usize,
     seed: u64,
 ) -> Result<SimulatedVar, CalcError> {
-    if holdings.len() != weights.len() || holdings.is_empty() {
-        return Err(CalcError::Mismatch(format!(
-            "{} return series, {} weights",
-            holdings.len(),
-            weights.len()
-        )));
-    }
+    moments.check_weights(weights)?;
     check_paths(paths, c)?;
-    let cov = covariance_matrix(holdings)?;
-    let (factor, factorization) = factor_covariance(&cov);
+    let (factor, factorization) = factor_covariance(&moments.cov);
     let w = DVector::from_column_slice(weights);
     let loadings: Vec<f64> = (factor.transpose() * &w).iter().copied().collect();
     let hd = h.days() as f64;
-    let drift: f64 = holdings
+    let drift: f64 = moments
+        .means
         .iter()
         .zip(weights)
-        .map(|(r, wi)| wi * mean(r).unwrap_or(0.0))
+        .map(|(m, wi)| wi * m)
         .sum::<f64>()
         * hd;
     let scale = hd.sqrt();
@@ -157,6 +151,10 @@ mod tests {
         ((a - b) / b).abs()
     }
 
+    fn moments(holdings: &[Vec<f64>]) -> Moments {
+        Moments::of(holdings).expect("equal lengths")
+    }
+
     #[test]
     fn monte_carlo_converges_to_parametric_for_normal_returns() {
         // The simulation is exactly Gaussian with the sample mean and covariance, so with many
@@ -166,7 +164,8 @@ mod tests {
         let w = vec![0.05; 20];
         for (c, h) in [(0.95, 1), (0.99, 10)] {
             let (cc, hh) = params(c, h);
-            let mc = monte_carlo(&holdings, &w, cc, hh, 200_000, 7).expect("valid inputs");
+            let mc =
+                monte_carlo(&moments(&holdings), &w, cc, hh, 200_000, 7).expect("valid inputs");
             let p = parametric(&equal_weight_portfolio(), cc, hh).expect("enough data");
             assert_eq!(mc.factorization, Factorization::Cholesky);
             assert!(
@@ -187,9 +186,9 @@ mod tests {
         let holdings = stock_returns();
         let w = vec![0.05; 20];
         let (c, h) = params(0.99, 1);
-        let a = monte_carlo(&holdings, &w, c, h, DEFAULT_PATHS, 42).expect("valid");
-        let b = monte_carlo(&holdings, &w, c, h, DEFAULT_PATHS, 42).expect("valid");
-        let other = monte_carlo(&holdings, &w, c, h, DEFAULT_PATHS, 43).expect("valid");
+        let a = monte_carlo(&moments(&holdings), &w, c, h, DEFAULT_PATHS, 42).expect("valid");
+        let b = monte_carlo(&moments(&holdings), &w, c, h, DEFAULT_PATHS, 42).expect("valid");
+        let other = monte_carlo(&moments(&holdings), &w, c, h, DEFAULT_PATHS, 43).expect("valid");
         assert_eq!(a, b);
         assert_ne!(a.estimate, other.estimate);
         let r = equal_weight_portfolio();
@@ -226,7 +225,8 @@ mod tests {
         holdings.push(holdings[0].clone());
         let w = vec![0.25; 4];
         let (c, h) = params(0.95, 1);
-        let mc = monte_carlo(&holdings, &w, c, h, 1_000, 1).expect("fallback still simulates");
+        let mc =
+            monte_carlo(&moments(&holdings), &w, c, h, 1_000, 1).expect("fallback still simulates");
         assert!(matches!(
             mc.factorization,
             Factorization::EigenClipped { .. }
@@ -238,13 +238,13 @@ mod tests {
         let holdings = stock_returns();
         let (c, h) = params(0.99, 1);
         assert!(matches!(
-            monte_carlo(&holdings, &[0.05; 20], c, h, 99, 1),
+            monte_carlo(&moments(&holdings), &[0.05; 20], c, h, 99, 1),
             Err(CalcError::InsufficientHistory {
                 needed: 100,
                 got: 99
             })
         ));
-        assert!(monte_carlo(&holdings, &[0.1; 10], c, h, 1_000, 1).is_err());
+        assert!(monte_carlo(&moments(&holdings), &[0.1; 10], c, h, 1_000, 1).is_err());
         assert!(bootstrap(&[0.01], c, h, 1_000, 1).is_err());
     }
 }

@@ -37,7 +37,7 @@
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
-use crate::covariance::covariance_matrix;
+use crate::covariance::Moments;
 use crate::params::{CalcError, Confidence, Horizon};
 use crate::returns::overlapping_returns;
 use crate::stats::{mean, sample_std, skewness_excess_kurtosis};
@@ -162,24 +162,16 @@ pub struct VarContributions {
     pub component: Vec<f64>,
 }
 
-/// Marginal and component Gaussian VaR of holdings with returns `holdings[i][t]` and weights `w`.
+/// Marginal and component Gaussian VaR of holdings with `moments` and weights `w`.
 pub fn component_var(
-    holdings: &[Vec<f64>],
+    moments: &Moments,
     weights: &[f64],
     c: Confidence,
     h: Horizon,
 ) -> Result<VarContributions, CalcError> {
-    if holdings.len() != weights.len() || holdings.is_empty() {
-        return Err(CalcError::Mismatch(format!(
-            "{} return series, {} weights",
-            holdings.len(),
-            weights.len()
-        )));
-    }
-    let n = holdings.len();
-    // The covariance once (it is symmetric, so half the pairs), then `Sigma w` in the same
-    // summation order as before.
-    let cov = covariance_matrix(holdings)?;
+    moments.check_weights(weights)?;
+    let n = weights.len();
+    let cov = &moments.cov;
     let mut sigma_w = vec![0.0; n];
     for i in 0..n {
         for j in 0..n {
@@ -195,10 +187,11 @@ pub fn component_var(
     let sigma_p = var_p.sqrt();
     let z = standard_normal().inverse_cdf(c.tail());
     let hd = h.days() as f64;
-    let marginal: Vec<f64> = holdings
+    let marginal: Vec<f64> = moments
+        .means
         .iter()
         .zip(&sigma_w)
-        .map(|(r, s)| -(mean(r).unwrap_or(0.0) * hd + z * hd.sqrt() * s / sigma_p))
+        .map(|(m, s)| -(m * hd + z * hd.sqrt() * s / sigma_p))
         .collect();
     let component: Vec<f64> = marginal.iter().zip(weights).map(|(m, w)| m * w).collect();
     Ok(VarContributions {
@@ -331,7 +324,8 @@ mod tests {
         let holdings = stock_returns();
         let w = vec![0.05; 20];
         let (c, h) = params(0.99, 10);
-        let got = component_var(&holdings, &w, c, h).expect("consistent shapes");
+        let moments = Moments::of(&holdings).expect("equal lengths");
+        let got = component_var(&moments, &w, c, h).expect("consistent shapes");
         let marginal = [0.09851152725182884, 0.1570303331695718, 0.08991360551423891];
         let component = [
             0.004925576362591442,
