@@ -45,7 +45,11 @@ def problem(message: str) -> None:
 
 STRUCT_RE = re.compile(r"pub struct (\w+)\s*\{(.*?)\n\}", re.S)
 ENV_RE = re.compile(r'env\s*=\s*"([A-Z0-9_]+)"')
-FLATTEN_RE = re.compile(r"#\[command\(flatten\)\]\s*(?:pub\s+)?\w+\s*:\s*(\w+)")
+FLATTEN_RE = re.compile(r"#\[command\(flatten\)\]\s*(?:pub\s+)?\w+\s*:\s*(?:\w+::)*(\w+)")
+# The pool options declared with `tier_pools!` (crates/runtime/src/upstream.rs): the struct's
+# name, then its two (env, default, help) triples.
+TIER_POOLS_RE = re.compile(r"tier_pools!\(\s*(?:///[^\n]*\n\s*)*(\w+),(.*?)\n\);", re.S)
+QUOTED_ENV_RE = re.compile(r'"(BOURSE_[A-Z0-9_]+)"')
 
 
 def clap_structs(root: Path) -> dict[str, tuple[set[str], list[str]]]:
@@ -58,6 +62,8 @@ def clap_structs(root: Path) -> dict[str, tuple[set[str], list[str]]]:
             flattened = FLATTEN_RE.findall(body)
             if envs or flattened:
                 structs[name] = (envs, flattened)
+        for name, body in TIER_POOLS_RE.findall(text):
+            structs[name] = (set(QUOTED_ENV_RE.findall(body)), [])
     return structs
 
 
@@ -72,9 +78,9 @@ def env_of(structs: dict[str, tuple[set[str], list[str]]], name: str) -> set[str
 # The options struct of each command (crates/bourse/src/cli.rs).
 COMMAND_OPTIONS = {
     ("serve", "market-data"): "ServiceOpts",
-    ("serve", "portfolio"): "ServiceOpts",
-    ("serve", "risk"): "ServiceOpts",
-    ("serve", "sentiment"): "ServiceOpts",
+    ("serve", "portfolio"): "PortfolioOpts",
+    ("serve", "risk"): "RiskOpts",
+    ("serve", "sentiment"): "SentimentOpts",
     ("serve", "gateway"): "GatewayOpts",
     ("migrate",): "StoreOpts",
 }
