@@ -4,8 +4,6 @@
 
 use std::path::PathBuf;
 
-use prost::Message;
-
 const FILES: &[&str] = &[
     "bourse/common/v1/common.proto",
     "bourse/market_data/v1/market_data.proto",
@@ -23,7 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     compiler.open_files(FILES)?;
     let fds = compiler.file_descriptor_set();
 
-    let encoded = fds.encode_to_vec();
+    // Encoded by protox itself: prost-types' `FileDescriptorSet` drops extension options, and the
+    // gateway reads the `google.api.http` options from these bytes.
+    let encoded = compiler.encode_file_descriptor_set();
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out_dir.join("bourse_descriptor.bin"), &encoded)?;
 
