@@ -7,8 +7,12 @@
 pub mod auth;
 pub mod backend;
 pub mod config;
+pub mod docs;
+pub mod fields;
 pub mod keys;
+pub mod limits;
 pub mod observe;
+pub mod openapi;
 pub mod pools;
 pub mod problem;
 pub mod routes;
@@ -19,25 +23,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::get;
 use bourse_runtime::grpc_client::{ClientConfig, ClientError};
 use bourse_runtime::http::{HealthState, ops_router};
 use bourse_runtime::telemetry::metrics_handle;
 use bourse_runtime::trace_context::TraceContextLayer;
 use bourse_store::Db;
 use tokio::net::TcpListener;
-use tonic::Code;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 
 pub use config::GatewayArgs;
 
 use crate::keys::KeyStore;
 use crate::pools::Pools;
-use crate::problem::Problem;
 
 /// How long a readiness probe waits for one backend pool's health check.
 pub const POOL_HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
@@ -73,25 +79,54 @@ impl GatewayState {
     }
 }
 
-/// The whole REST application.
+/// The whole REST application. Layers run outermost first: trace context, timing and metrics,
+/// compression, the request deadline, `fields=` (before routing sees the query), the body limit.
 pub fn router(state: Arc<GatewayState>) -> Router {
     let api = Router::new()
-        .route("/v1/quotes/{symbol}", get(routes::market_data::get_quote))
-        .route("/v1/portfolios", get(routes::portfolio::list_portfolios))
-        .route(
-            "/v1/portfolios/{portfolio_id}/risk/reports",
-            get(routes::risk::list_risk_reports),
-        )
-        .route("/v1/sentiment:score", post(routes::sentiment::score_text))
+        .merge(routes::market_data::router())
+        .merge(routes::portfolio::router())
+        .merge(routes::risk::router())
+        .merge(routes::sentiment::router())
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .with_state(state.clone());
 
     Router::new()
         .merge(api)
         .merge(ops_router(metrics_handle(), readiness(&state.pools)))
-        .fallback(|| async { Problem::new(Code::NotFound, "no such route") })
+        .route("/health/startup", get(started))
+        .merge(openapi::router())
+        .merge(docs::router())
+        .method_not_allowed_fallback(limits::method_not_allowed)
+        .fallback(limits::no_such_route)
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .layer(from_fn(limits::limit_body))
+        .layer(from_fn(fields::select_fields))
+        .layer(from_fn_with_state(
+            limits::REQUEST_TIMEOUT,
+            limits::deadline,
+        ))
+        .layer(compression())
         .layer(from_fn(observe::observe))
         .layer(TraceContextLayer)
+}
+
+/// The smallest body worth compressing.
+pub const COMPRESS_ABOVE_BYTES: u64 = 1024;
+
+/// gzip, br or zstd, as the client accepts, for bodies over [`COMPRESS_ABOVE_BYTES`]; never for
+/// Server-Sent Events (each event must reach the client when sent), gRPC or images.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().compress_when(
+        SizeAbove::new(COMPRESS_ABOVE_BYTES)
+            .and(NotForContentType::SSE)
+            .and(NotForContentType::GRPC)
+            .and(NotForContentType::IMAGES),
+    )
+}
+
+/// `GET /health/startup`: the gateway only serves once it has started, so any answer is 200.
+async fn started() -> StatusCode {
+    StatusCode::OK
 }
 
 /// Ready when every backend pool answers its gRPC health check with SERVING.

@@ -16,8 +16,14 @@
 //! | DEADLINE_EXCEEDED | 504 |
 //! | INTERNAL, UNKNOWN, DATA_LOSS | 500 |
 //!
+//! The gateway's own failures that have no backend status use the code closest in meaning with a
+//! more precise HTTP status: a body over the size limit is 413 (`RESOURCE_EXHAUSTED`), a method
+//! the route does not serve is 405 (`UNIMPLEMENTED`, with `Allow`), a request over the gateway's
+//! deadline is 504 (`DEADLINE_EXCEEDED`), an unknown route 404 (`NOT_FOUND`).
+//!
 //! A 500 is logged with its source and answered with a generic detail: nothing internal (SQL,
-//! addresses, stack traces) reaches a client.
+//! addresses, stack traces) reaches a client. An `INVALID_ARGUMENT` whose message follows the
+//! services' `field: reason` convention also lists that field under `errors`.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -42,6 +48,39 @@ pub struct Problem {
     pub code: &'static str,
     /// The W3C trace id of the request, for support requests; empty when not traced.
     pub trace_id: String,
+    /// The fields a validation failure is about; omitted when there are none. Boxed so every
+    /// `Result<_, Problem>` stays small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Box<FieldViolations>>,
+}
+
+/// The invalid fields of a request, serialized as a JSON array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct FieldViolations(pub Vec<FieldViolation>);
+
+/// One invalid field of a request, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldViolation {
+    /// The request field, as named in the contract (`symbol`, `order.quantity`).
+    pub field: String,
+    /// Why the value was rejected.
+    pub reason: String,
+}
+
+impl FieldViolation {
+    /// The violation a `field: reason` message describes; `None` for any other message.
+    pub fn parse(message: &str) -> Option<Self> {
+        let (field, reason) = message.split_once(": ")?;
+        let is_field = !field.is_empty()
+            && field
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        (is_field && !reason.trim().is_empty()).then(|| Self {
+            field: field.to_owned(),
+            reason: reason.trim().to_owned(),
+        })
+    }
 }
 
 impl Problem {
@@ -55,7 +94,22 @@ impl Problem {
             detail: detail.into(),
             code: code_name(code),
             trace_id: crate::trace::current_trace_id(),
+            errors: None,
         }
+    }
+
+    /// The same problem answered with a more precise HTTP status than its code's, for the
+    /// gateway's own failures (413, 405).
+    pub fn with_status(mut self, status: StatusCode, title: &'static str) -> Self {
+        self.status = status.as_u16();
+        self.title = title;
+        self
+    }
+
+    /// The same problem listing the fields that failed validation.
+    pub fn with_errors(mut self, errors: Vec<FieldViolation>) -> Self {
+        self.errors = (!errors.is_empty()).then(|| Box::new(FieldViolations(errors)));
+        self
     }
 
     /// The problem for a status returned by a backend service.
@@ -68,6 +122,12 @@ impl Problem {
             Code::Unavailable => {
                 tracing::warn!(message = status.message(), "backend unavailable");
                 Self::new(Code::Unavailable, "the service is unavailable, retry later")
+            }
+            Code::InvalidArgument => {
+                let violations = FieldViolation::parse(status.message())
+                    .into_iter()
+                    .collect();
+                Self::new(Code::InvalidArgument, status.message()).with_errors(violations)
             }
             code => Self::new(code, status.message()),
         }
@@ -158,5 +218,37 @@ mod tests {
         assert_eq!(problem.status, 500);
         assert!(!problem.detail.contains("quotes"), "{}", problem.detail);
         assert_eq!(problem.kind, "/problems/internal");
+    }
+
+    #[test]
+    fn validation_failures_name_their_field() {
+        let problem = Problem::from_status(&tonic::Status::invalid_argument(
+            "confidence: must be in (0, 1), got 1.5",
+        ));
+        assert_eq!(problem.status, 400);
+        assert_eq!(
+            problem.errors.clone().map(|errors| errors.0),
+            Some(vec![FieldViolation {
+                field: "confidence".to_owned(),
+                reason: "must be in (0, 1), got 1.5".to_owned(),
+            }])
+        );
+        let body = serde_json::to_value(&problem).expect("serializes");
+        assert_eq!(body["errors"][0]["field"], "confidence");
+    }
+
+    #[test]
+    fn other_messages_have_no_errors_member() {
+        let problem = Problem::from_status(&tonic::Status::invalid_argument(
+            "Failed to deserialize query string: unknown field `x`",
+        ));
+        assert!(problem.errors.is_none());
+        let body = serde_json::to_value(&problem).expect("serializes");
+        assert!(body.get("errors").is_none(), "{body}");
+        let not_found = Problem::from_status(&tonic::Status::not_found("symbol: unknown"));
+        assert!(
+            not_found.errors.is_none(),
+            "only INVALID_ARGUMENT lists fields"
+        );
     }
 }

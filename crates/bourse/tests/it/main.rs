@@ -3,4 +3,5 @@
 
 mod cli;
 mod import;
+mod rest;
 mod up;

@@ -10,7 +10,7 @@ use bourse_test_support::{TestDb, postgres_db, sqlite_db};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn config(test_db: &TestDb) -> UpConfig {
+pub(crate) fn config(test_db: &TestDb) -> UpConfig {
     let service = ServiceArgs {
         listen: None,
         database_url: test_db.config.database_url.clone(),
