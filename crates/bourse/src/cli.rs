@@ -84,7 +84,7 @@ pub enum ServeCommand {
     /// Text scoring, news and symbol sentiment (default listener 127.0.0.1:50057).
     Sentiment(SentimentOpts),
     /// The REST gateway (default listener 127.0.0.1:8080).
-    Gateway(GatewayOpts),
+    Gateway(Box<GatewayOpts>),
 }
 
 /// Options of `bourse serve <service>`.

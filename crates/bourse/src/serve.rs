@@ -139,7 +139,7 @@ pub async fn run(command: ServeCommand) -> anyhow::Result<()> {
             sentiment = Some(opts.sentiment);
             (ServiceKind::Sentiment, opts.service)
         }
-        ServeCommand::Gateway(opts) => return gateway(opts).await,
+        ServeCommand::Gateway(opts) => return gateway(*opts).await,
     };
     let args = &opts.service;
     let _telemetry = telemetry::init(kind.name(), &args.telemetry)?;
@@ -179,7 +179,11 @@ async fn gateway(opts: GatewayOpts) -> anyhow::Result<()> {
     let addr = listen_addr(&opts.service, 8080);
     let listener = bind(addr).await?;
     let db = backends::connect_db(&opts.service, false).await?;
-    let state = Arc::new(GatewayState::new(&opts.gateway, db)?);
+    let state = Arc::new(GatewayState::new(
+        &opts.gateway,
+        db,
+        opts.service.redis_url.as_deref(),
+    )?);
     tracing::info!(%addr, "gateway serving");
     bourse_gateway::serve(listener, state, shutdown::signal())
         .await

@@ -4,8 +4,11 @@
 //! different service pools, and answers every error as `application/problem+json`. The routes
 //! are composed in [`router`], top to bottom.
 
+pub mod admission;
 pub mod auth;
 pub mod backend;
+pub mod batch;
+pub mod coalesce;
 pub mod config;
 pub mod docs;
 pub mod fields;
@@ -15,12 +18,12 @@ pub mod observe;
 pub mod openapi;
 pub mod pools;
 pub mod problem;
+pub mod ratelimit;
 pub mod routes;
 pub mod trace;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -33,20 +36,17 @@ use bourse_runtime::telemetry::metrics_handle;
 use bourse_runtime::trace_context::TraceContextLayer;
 use bourse_store::Db;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 
 pub use config::GatewayArgs;
 
+use crate::admission::Admission;
+use crate::batch::Batchers;
+use crate::coalesce::Coalescer;
 use crate::keys::KeyStore;
-use crate::pools::Pools;
-
-/// How long a readiness probe waits for one backend pool's health check.
-pub const POOL_HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+use crate::pools::{PoolReadiness, Pools};
+use crate::ratelimit::{RateLimitError, RateLimiter};
 
 /// What every handler shares, built once at start-up.
 #[derive(Debug)]
@@ -57,6 +57,14 @@ pub struct GatewayState {
     pub keys: KeyStore,
     /// Whether `X-User-Tier` may override the key's tier.
     pub trust_tier_header: bool,
+    /// Per-tier concurrency limits; sheds shared traffic first.
+    pub admission: Admission,
+    /// Per-key rate limits, shared across replicas through Redis.
+    pub limiter: RateLimiter,
+    /// Identical in-flight GETs share one backend call.
+    pub coalescer: Coalescer,
+    /// Single quote and sentiment requests gathered into batch calls.
+    pub batchers: Batchers,
 }
 
 /// Why the gateway could not start or stopped.
@@ -64,15 +72,24 @@ pub struct GatewayState {
 pub enum GatewayError {
     #[error("invalid pool configuration")]
     Pools(#[from] ClientError),
+    #[error("invalid rate-limit configuration")]
+    RateLimit(#[from] RateLimitError),
     #[error("serving HTTP")]
     Io(#[from] std::io::Error),
 }
 
 impl GatewayState {
-    /// Builds the state from the configuration; channels connect lazily.
-    pub fn new(args: &GatewayArgs, db: Db) -> Result<Self, GatewayError> {
+    /// Builds the state from the configuration; channels connect lazily. Rate limits are
+    /// shared through Redis at `redis_url` when given. Must run inside a Tokio runtime: the
+    /// pools and batchers run background tasks.
+    pub fn new(args: &GatewayArgs, db: Db, redis_url: Option<&str>) -> Result<Self, GatewayError> {
+        let pools = Pools::from_args(args, &ClientConfig::default())?;
         Ok(Self {
-            pools: Pools::from_args(args, &ClientConfig::default())?,
+            batchers: Batchers::new(&args.batching, &args.balancing, &pools),
+            coalescer: Coalescer::new(&args.batching),
+            admission: Admission::new(&args.admission),
+            limiter: RateLimiter::new(&args.rate_limit, redis_url)?,
+            pools,
             keys: KeyStore::new(db),
             trust_tier_header: args.trust_tier_header,
         })
@@ -81,12 +98,17 @@ impl GatewayState {
 
 /// The whole REST application. Layers run outermost first: trace context, timing and metrics,
 /// compression, the request deadline, `fields=` (before routing sees the query), the body limit.
+/// An API route then runs, in order: authentication, the caller's rate limit, admission (load
+/// shedding), coalescing of identical in-flight GETs, and the handler.
 pub fn router(state: Arc<GatewayState>) -> Router {
     let api = Router::new()
         .merge(routes::market_data::router())
         .merge(routes::portfolio::router())
         .merge(routes::risk::router())
         .merge(routes::sentiment::router())
+        .route_layer(from_fn_with_state(state.clone(), coalesce::coalesce))
+        .route_layer(from_fn_with_state(state.clone(), admission::admit))
+        .route_layer(from_fn_with_state(state.clone(), ratelimit::rate_limit))
         .route_layer(from_fn_with_state(state.clone(), auth::authenticate))
         .with_state(state.clone());
 
@@ -129,27 +151,20 @@ async fn started() -> StatusCode {
     StatusCode::OK
 }
 
-/// Ready when every backend pool answers its gRPC health check with SERVING.
+/// Ready when every backend pool has a healthy endpoint, or is a premium pool that may spill
+/// over to a healthy shared pool. Reports each pool (`market-data/premium`, ...); the pools'
+/// own health checks keep the state current, so a probe makes no backend call.
 fn readiness(pools: &Pools) -> HealthState {
     pools
-        .named()
+        .readiness()
         .into_iter()
-        .fold(HealthState::new(), |health, (name, channel)| {
-            health.with_check(name, move || pool_health(channel.clone()))
+        .fold(HealthState::new(), |health, (name, pool)| {
+            health.with_check(name, move || pool_health(pool.clone()))
         })
 }
 
-async fn pool_health(channel: Channel) -> Result<(), String> {
-    let mut client = HealthClient::new(channel);
-    let check = client.check(HealthCheckRequest {
-        service: String::new(),
-    });
-    match tokio::time::timeout(POOL_HEALTH_TIMEOUT, check).await {
-        Err(_) => Err("health check timed out".to_owned()),
-        Ok(Err(status)) => Err(format!("{:?}: {}", status.code(), status.message())),
-        Ok(Ok(response)) if response.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
-        Ok(Ok(_)) => Err("not serving".to_owned()),
-    }
+async fn pool_health(pool: PoolReadiness) -> Result<(), String> {
+    pool.check()
 }
 
 /// Serves the REST API on `listener` until `shutdown` resolves, then drains in-flight requests.

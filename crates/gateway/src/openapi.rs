@@ -92,6 +92,47 @@ pub fn document_for(pool: &DescriptorPool) -> Value {
                             "schema": { "$ref": "#/components/schemas/Problem" }
                         }
                     }
+                },
+                "RateLimited": {
+                    "description": "Over the API key's rate limit: retry after `Retry-After` seconds.",
+                    "headers": {
+                        "Retry-After": { "$ref": "#/components/headers/Retry-After" },
+                        "RateLimit": { "$ref": "#/components/headers/RateLimit" },
+                        "RateLimit-Policy": { "$ref": "#/components/headers/RateLimit-Policy" }
+                    },
+                    "content": {
+                        "application/problem+json": {
+                            "schema": { "$ref": "#/components/schemas/Problem" }
+                        }
+                    }
+                },
+                "Unavailable": {
+                    "description": "The gateway shed the request (shared traffic first) or no \
+                        backend could answer: retry after `Retry-After` seconds when given.",
+                    "headers": {
+                        "Retry-After": { "$ref": "#/components/headers/Retry-After" }
+                    },
+                    "content": {
+                        "application/problem+json": {
+                            "schema": { "$ref": "#/components/schemas/Problem" }
+                        }
+                    }
+                }
+            },
+            "headers": {
+                "RateLimit": {
+                    "description": "The key's remaining quota (IETF draft-ietf-httpapi-ratelimit-headers): \
+                        `\"<tier>\";r=<requests left now>;t=<seconds until the whole burst is back>`.",
+                    "schema": { "type": "string" }
+                },
+                "RateLimit-Policy": {
+                    "description": "The key's quota policy: `\"<tier>\";q=<burst>;w=<seconds an empty \
+                        burst takes to refill>`, so q/w is the sustained rate per second.",
+                    "schema": { "type": "string" }
+                },
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": { "type": "integer", "minimum": 1 }
                 }
             },
             "securitySchemes": {

@@ -144,6 +144,11 @@ impl<C: Clone> TierClients<C> {
         })
     }
 
+    /// A client per tier built elsewhere (the gateway balances its own pools).
+    pub fn from_parts(shared: C, premium: C) -> Self {
+        Self { shared, premium }
+    }
+
     /// The client of `tier`'s pool.
     pub fn get(&self, tier: Tier) -> C {
         match tier {

@@ -76,3 +76,10 @@ fn an_unknown_tier_is_refused_by_the_parser() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown tier \"gold\""));
 }
+
+#[test]
+fn the_command_line_has_no_conflicting_options() {
+    use clap::CommandFactory as _;
+    // Panics naming the clash when two flattened option groups declare the same flag.
+    bourse::cli::Cli::command().debug_assert();
+}

@@ -122,23 +122,33 @@ fn responses(binding: &HttpBinding, schemas: &mut Schemas) -> Value {
         })
     };
     let created = binding.method == "POST" && CREATED.contains(&rpc.name());
+    let mut success = success;
+    success["headers"] = json!({
+        "RateLimit": { "$ref": "#/components/headers/RateLimit" },
+        "RateLimit-Policy": { "$ref": "#/components/headers/RateLimit-Policy" }
+    });
     let mut responses = Map::new();
     if created {
-        let mut success = success;
         success["description"] = json!(format!("Created: the new `{}`.", output.name()));
-        success["headers"] = json!({
-            "Location": {
-                "description": "The URL of the created resource.",
-                "schema": { "type": "string" }
-            }
+        success["headers"]["Location"] = json!({
+            "description": "The URL of the created resource.",
+            "schema": { "type": "string" }
         });
         responses.insert("201".to_owned(), success);
     } else {
         responses.insert("200".to_owned(), success);
     }
-    for status in ["400", "401", "404", "429", "503"] {
+    for status in ["400", "401", "404"] {
         responses.insert(status.to_owned(), problem.clone());
     }
+    responses.insert(
+        "429".to_owned(),
+        json!({ "$ref": "#/components/responses/RateLimited" }),
+    );
+    responses.insert(
+        "503".to_owned(),
+        json!({ "$ref": "#/components/responses/Unavailable" }),
+    );
     responses.insert("default".to_owned(), problem);
     Value::Object(responses)
 }

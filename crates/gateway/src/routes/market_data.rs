@@ -19,6 +19,7 @@ pub mod stream;
 
 use std::sync::Arc;
 
+use crate::pools::PoolChannel;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -32,7 +33,6 @@ use bourse_proto::market_data::v1::{
 use bourse_runtime::grpc_client::Propagate;
 use serde::Deserialize;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::GatewayState;
 use crate::backend::{request_for, timed};
@@ -41,7 +41,7 @@ use crate::problem::Problem;
 use crate::routes::{NoParams, QueryResult, body, query};
 
 /// A market-data client on the caller's tier pool, propagating the trace context.
-pub type MarketDataClient = MarketDataServiceClient<InterceptedService<Channel, Propagate>>;
+pub type MarketDataClient = MarketDataServiceClient<InterceptedService<PoolChannel, Propagate>>;
 
 /// The market-data routes, as declared by the `google.api.http` options of its RPCs.
 pub fn router() -> Router<Arc<GatewayState>> {
@@ -130,6 +130,8 @@ pub async fn get_instrument(
 }
 
 /// `GET /v1/quotes/{symbol}`: the latest quote of one symbol; 404 when the symbol is unknown.
+/// With batching on, concurrent requests of a tier share one `BatchGetQuotes` call; the answer
+/// is the same as `GetQuote`'s.
 pub async fn get_quote(
     State(state): State<Arc<GatewayState>>,
     Extension(caller): Extension<Caller>,
@@ -137,9 +139,14 @@ pub async fn get_quote(
     params: QueryResult<NoParams>,
 ) -> Result<Response, Problem> {
     query(params)?;
-    let mut client = client(&state, &caller);
-    let request = request_for(&caller, GetQuoteRequest { symbol })?;
-    let (quote, backend) = timed(client.get_quote(request)).await?;
+    let (quote, backend) = match state.batchers.quotes(caller.tier) {
+        Some(batcher) => batcher.submit(symbol).await?,
+        None => {
+            let mut client = client(&state, &caller);
+            let request = request_for(&caller, GetQuoteRequest { symbol })?;
+            timed(client.get_quote(request)).await?
+        }
+    };
     caching::json_response(&quote, backend, caching::QUOTES, None)
 }
 

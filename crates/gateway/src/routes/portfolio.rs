@@ -8,6 +8,7 @@ pub mod orders;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::pools::PoolChannel;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Json, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -23,7 +24,6 @@ use bourse_runtime::grpc_client::Propagate;
 use serde::{Deserialize, Serialize};
 use tonic::Code;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::GatewayState;
 use crate::backend::{json, request_for, timed};
@@ -76,7 +76,7 @@ pub struct PageParams {
 }
 
 /// A portfolio service client that propagates the trace context.
-pub(crate) type Client = PortfolioServiceClient<InterceptedService<Channel, Propagate>>;
+pub(crate) type Client = PortfolioServiceClient<InterceptedService<PoolChannel, Propagate>>;
 
 /// A portfolio client on the caller's tier's pool.
 pub(crate) fn client(state: &GatewayState, caller: &Caller) -> Client {

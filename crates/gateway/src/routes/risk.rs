@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::pools::PoolChannel;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -15,7 +16,6 @@ use bourse_proto::risk::v1::{
 use bourse_runtime::grpc_client::Propagate;
 use serde::Deserialize;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::GatewayState;
 use crate::backend::{json, request_for, timed};
@@ -141,7 +141,7 @@ pub async fn list_risk_reports(
 }
 
 /// The risk client the handlers call through.
-type Client = RiskServiceClient<InterceptedService<Channel, Propagate>>;
+type Client = RiskServiceClient<InterceptedService<PoolChannel, Propagate>>;
 
 /// A risk client on the caller's tier's pool, propagating the trace context.
 fn client(state: &GatewayState, caller: &Caller) -> Client {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::pools::PoolChannel;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,7 +18,6 @@ use bourse_proto::sentiment::v1::{
 use bourse_runtime::grpc_client::Propagate;
 use serde::Deserialize;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 use crate::GatewayState;
 use crate::backend::{json, request_for, timed};
@@ -57,7 +57,8 @@ pub struct SymbolSentimentParams {
     pub window: String,
 }
 
-/// `POST /v1/sentiment:score` with `{"text": ...}`.
+/// `POST /v1/sentiment:score` with `{"text": ...}`. With batching on, concurrent requests of a
+/// tier share one `BatchScoreText` call; the answer is the same as `ScoreText`'s.
 pub async fn score_text(
     State(state): State<Arc<GatewayState>>,
     Extension(caller): Extension<Caller>,
@@ -66,8 +67,13 @@ pub async fn score_text(
 ) -> Result<Response, Problem> {
     query(params)?;
     let Json(message) = body(payload)?;
-    let mut client = client(&state, &caller);
-    let (score, backend) = timed(client.score_text(request_for(&caller, message)?)).await?;
+    let (score, backend) = match state.batchers.sentiment(caller.tier) {
+        Some(batcher) => batcher.submit(message.text).await?,
+        None => {
+            let mut client = client(&state, &caller);
+            timed(client.score_text(request_for(&caller, message)?)).await?
+        }
+    };
     Ok(json(score, backend))
 }
 
@@ -149,7 +155,7 @@ pub async fn symbol_sentiment(
 }
 
 /// The sentiment client the handlers call through.
-type Client = SentimentServiceClient<InterceptedService<Channel, Propagate>>;
+type Client = SentimentServiceClient<InterceptedService<PoolChannel, Propagate>>;
 
 /// A sentiment client on the caller's tier's pool, propagating the trace context.
 fn client(state: &GatewayState, caller: &Caller) -> Client {

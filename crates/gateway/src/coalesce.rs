@@ -1,0 +1,490 @@
+//! Coalescing identical in-flight GET requests: the first (the leader) runs the handler, and every
+//! identical request that arrives while it is in flight gets a copy of its response.
+//!
+//! Two requests are identical when they agree on the caller's tier, the path and query, `Accept`
+//! and `If-None-Match`, and the caller's account. The account is left out for the public market
+//! data and news routes (`/v1/quotes`, `/v1/instruments`, `/v1/bars`, `/v1/news`,
+//! `/v1/sentiment/{symbol}`): their answers depend on the tier but never on who asks, so callers
+//! of different accounts share them. Every other route (portfolios, risk) is only ever shared
+//! within one account.
+//!
+//! Streams are never coalesced (`/v1/stream/*`, and CSV asked for with `Accept: text/csv`), nor
+//! is a response whose body is not known to fit in `--coalescing-max-body`: the leader gets it,
+//! and the requests that waited make their own call.
+//!
+//! The leader's handler runs in its own task, so that the requests waiting on it are answered
+//! even when the leader's client goes away; the flight is forgotten as soon as it finishes.
+//! [`COALESCED_TOTAL`] counts the requests answered by another request's call.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bourse_runtime::tier::Tier;
+use bytes::Bytes;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use tokio::sync::oneshot;
+use tonic::Code;
+use tracing::Instrument;
+
+use crate::GatewayState;
+use crate::batch::BatchArgs;
+use crate::keys::Caller;
+use crate::observe::BackendTime;
+use crate::problem::Problem;
+
+/// Counter of requests answered by another request's backend call, by route.
+pub const COALESCED_TOTAL: &str = "bourse_gateway_coalesced_total";
+
+/// Routes whose answers do not depend on the caller's account (a path equal to one, or under it).
+const PUBLIC_ROUTES: [&str; 4] = ["/v1/quotes", "/v1/instruments", "/v1/bars", "/v1/news"];
+/// The public per-symbol sentiment route's prefix.
+const PUBLIC_SENTIMENT: &str = "/v1/sentiment/";
+/// Streaming routes, never coalesced.
+const STREAMS: &str = "/v1/stream/";
+
+/// What makes two GET requests identical.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FlightKey {
+    tier: Tier,
+    path_and_query: String,
+    accept: Vec<HeaderValue>,
+    if_none_match: Vec<HeaderValue>,
+    /// `None` on the public routes, whose answers are the same for every account.
+    account: Option<String>,
+}
+
+/// A finished response, kept to answer the requests that waited for it.
+#[derive(Debug)]
+struct SharedResponse {
+    status: StatusCode,
+    version: Version,
+    headers: HeaderMap,
+    backend: Option<BackendTime>,
+    body: Bytes,
+}
+
+impl SharedResponse {
+    fn to_response(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = self.status;
+        *response.version_mut() = self.version;
+        *response.headers_mut() = self.headers.clone();
+        if let Some(backend) = self.backend {
+            response.extensions_mut().insert(backend);
+        }
+        response
+    }
+}
+
+/// A leader's response as the waiting requests see it: `None` when it could not be shared.
+type Flight = Shared<BoxFuture<'static, Option<Arc<SharedResponse>>>>;
+type Flights = Arc<Mutex<HashMap<FlightKey, Flight>>>;
+
+/// The in-flight GET requests by key.
+pub struct Coalescer {
+    enabled: bool,
+    max_body: usize,
+    flights: Flights,
+}
+
+impl fmt::Debug for Coalescer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Coalescer")
+            .field("enabled", &self.enabled)
+            .field("max_body", &self.max_body)
+            .field("in_flight", &lock(&self.flights).len())
+            .finish()
+    }
+}
+
+impl Coalescer {
+    /// A coalescer as configured (`--coalescing`, `--coalescing-max-body`).
+    pub fn new(args: &BatchArgs) -> Self {
+        metrics::describe_counter!(
+            COALESCED_TOTAL,
+            "Requests answered by an identical in-flight request's backend call."
+        );
+        Self {
+            enabled: args.coalescing,
+            max_body: args.coalescing_max_body,
+            flights: Flights::default(),
+        }
+    }
+
+    /// The key of a request that may be coalesced; `None` for any other.
+    fn key_of(&self, request: &Request) -> Option<FlightKey> {
+        if !self.enabled || request.method() != Method::GET {
+            return None;
+        }
+        let path = request.uri().path();
+        let headers = request.headers();
+        if path.starts_with(STREAMS) || accepts_csv(headers) {
+            return None;
+        }
+        let caller = request.extensions().get::<Caller>()?;
+        let public = path.starts_with(PUBLIC_SENTIMENT)
+            || PUBLIC_ROUTES.iter().any(|route| {
+                path.strip_prefix(route)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map_or(path, |path_and_query| path_and_query.as_str());
+        Some(FlightKey {
+            tier: caller.tier,
+            path_and_query: path_and_query.to_owned(),
+            accept: headers.get_all(header::ACCEPT).iter().cloned().collect(),
+            if_none_match: headers
+                .get_all(header::IF_NONE_MATCH)
+                .iter()
+                .cloned()
+                .collect(),
+            account: (!public).then(|| caller.account.clone()),
+        })
+    }
+
+    /// Joins the flight of `key`, or starts it: then the caller leads and must publish the
+    /// outcome through the returned sender.
+    fn join(
+        &self,
+        key: &FlightKey,
+    ) -> Result<Flight, oneshot::Sender<Option<Arc<SharedResponse>>>> {
+        let mut flights = lock(&self.flights);
+        if let Some(flight) = flights.get(key) {
+            return Ok(flight.clone());
+        }
+        let (publish, outcome) = oneshot::channel();
+        let flight: Flight = outcome
+            .map(Result::ok)
+            .map(Option::flatten)
+            .boxed()
+            .shared();
+        flights.insert(key.clone(), flight);
+        Err(publish)
+    }
+}
+
+/// Whether the request asks for CSV, which the bars route streams.
+fn accepts_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/csv"))
+}
+
+/// The flights, even if a thread panicked while holding them: every change is one insert or
+/// remove, so the map is never left half-changed.
+fn lock(flights: &Flights) -> MutexGuard<'_, HashMap<FlightKey, Flight>> {
+    flights.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forgets a flight when its leader's task ends, also by a panic.
+struct Landing {
+    flights: Flights,
+    key: FlightKey,
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        lock(&self.flights).remove(&self.key);
+    }
+}
+
+/// Shares one backend call among identical in-flight GETs.
+pub async fn coalesce(
+    State(state): State<Arc<GatewayState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    state.coalescer.run(request, next).await
+}
+
+impl Coalescer {
+    /// Runs `request` through `next`, or answers it with an identical in-flight request's
+    /// response.
+    pub async fn run(&self, request: Request, next: Next) -> Response {
+        let Some(key) = self.key_of(&request) else {
+            return next.run(request).await;
+        };
+        match self.join(&key) {
+            Ok(flight) => match flight.await {
+                Some(shared) => {
+                    let route = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map_or("unmatched", MatchedPath::as_str)
+                        .to_owned();
+                    metrics::counter!(COALESCED_TOTAL, "route" => route).increment(1);
+                    shared.to_response()
+                }
+                // The leader's response was not shareable: make our own call.
+                None => next.run(request).await,
+            },
+            Err(publish) => {
+                let landing = Landing {
+                    flights: self.flights.clone(),
+                    key,
+                };
+                let max_body = self.max_body;
+                let lead = async move {
+                    let response = next.run(request).await;
+                    let (response, shared) = buffer(response, max_body).await;
+                    drop(landing);
+                    // Nobody may be waiting any more; that is fine.
+                    let _ = publish.send(shared);
+                    response
+                };
+                // In its own task: the waiting requests are answered even if this one's client
+                // goes away.
+                match tokio::spawn(lead.in_current_span()).await {
+                    Ok(response) => response,
+                    Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                    Err(_) => {
+                        Problem::new(Code::Internal, "the request was cancelled").into_response()
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The response, and a shareable copy when its body is known to fit in `max_body` bytes.
+async fn buffer(response: Response, max_body: usize) -> (Response, Option<Arc<SharedResponse>>) {
+    let (parts, body) = response.into_parts();
+    let fits = body
+        .size_hint()
+        .exact()
+        .is_some_and(|length| length <= max_body as u64);
+    if !fits {
+        return (Response::from_parts(parts, body), None);
+    }
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) => {
+            tracing::error!(%error, "reading a response body to share");
+            let problem = Problem::new(Code::Internal, "the response could not be read");
+            return (problem.into_response(), None);
+        }
+    };
+    let shared = SharedResponse {
+        status: parts.status,
+        version: parts.version,
+        headers: parts.headers.clone(),
+        backend: parts.extensions.get::<BackendTime>().copied(),
+        body: bytes.clone(),
+    };
+    (
+        Response::from_parts(parts, Body::from(bytes)),
+        Some(Arc::new(shared)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use axum::routing::get;
+    use futures::future::join_all;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    const HANDLER_TIME: Duration = Duration::from_millis(10);
+
+    /// Counts its calls and answers `call N` after [`HANDLER_TIME`], so concurrent requests
+    /// overlap.
+    async fn slow(State(calls): State<Arc<AtomicUsize>>) -> Response {
+        let call = calls.fetch_add(1, Ordering::SeqCst) + 1;
+        tokio::time::sleep(HANDLER_TIME).await;
+        let mut response = format!("call {call}").into_response();
+        response.extensions_mut().insert(BackendTime(HANDLER_TIME));
+        response
+    }
+
+    /// The caller whose account is the `x-account` header, as authentication would set it.
+    async fn authenticate(mut request: Request, next: Next) -> Response {
+        let account = request
+            .headers()
+            .get("x-account")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("acct-1")
+            .to_owned();
+        request.extensions_mut().insert(Caller {
+            key_id: "key".to_owned(),
+            account,
+            tier: Tier::Shared,
+            rate_limit_per_second: None,
+        });
+        next.run(request).await
+    }
+
+    fn app(max_body: usize, calls: &Arc<AtomicUsize>) -> Router {
+        let args = BatchArgs {
+            coalescing_max_body: max_body,
+            ..BatchArgs::default()
+        };
+        let coalescer = Arc::new(Coalescer::new(&args));
+        Router::new()
+            .route("/v1/portfolios/{id}", get(slow).post(slow))
+            .route("/v1/quotes/{symbol}", get(slow))
+            .route("/v1/bars/{symbol}", get(slow))
+            .route_layer(from_fn_with_state(
+                coalescer,
+                |State(coalescer): State<Arc<Coalescer>>, request: Request, next: Next| async move {
+                    coalescer.run(request, next).await
+                },
+            ))
+            .route_layer(from_fn(authenticate))
+            .with_state(calls.clone())
+    }
+
+    fn request(method: Method, uri: &str, account: &'static str, accept: &'static str) -> Request {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("x-account", account)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .expect("request")
+    }
+
+    /// Sends `requests` concurrently; the bodies, in order.
+    async fn send_all(app: &Router, requests: Vec<Request>) -> Vec<(StatusCode, String)> {
+        let responses = join_all(
+            requests
+                .into_iter()
+                .map(|request| app.clone().oneshot(request)),
+        );
+        let mut answers = Vec::new();
+        for response in responses.await {
+            let response = response.expect("response");
+            let status = response.status();
+            let body = response.into_body().collect().await.expect("body");
+            answers.push((
+                status,
+                String::from_utf8_lossy(&body.to_bytes()).into_owned(),
+            ));
+        }
+        answers
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn identical_gets_share_one_call_and_one_response() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = app(1024, &calls);
+        let requests = (0..20)
+            .map(|_| request(Method::GET, "/v1/portfolios/p1?x=1", "acct-1", "*/*"))
+            .collect();
+        let answers = send_all(&app, requests).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(
+            answers
+                .iter()
+                .all(|answer| *answer == (StatusCode::OK, "call 1".to_owned()))
+        );
+        // The flight is forgotten once answered: the next request makes its own call.
+        send_all(
+            &app,
+            vec![request(
+                Method::GET,
+                "/v1/portfolios/p1?x=1",
+                "acct-1",
+                "*/*",
+            )],
+        )
+        .await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn accounts_are_kept_apart_except_on_public_routes() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = app(1024, &calls);
+        let private = vec![
+            request(Method::GET, "/v1/portfolios/p1", "acct-1", "*/*"),
+            request(Method::GET, "/v1/portfolios/p1", "acct-2", "*/*"),
+        ];
+        send_all(&app, private).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one call per account");
+
+        let public = vec![
+            request(Method::GET, "/v1/quotes/AAPL", "acct-1", "*/*"),
+            request(Method::GET, "/v1/quotes/AAPL", "acct-2", "*/*"),
+        ];
+        send_all(&app, public).await;
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "quotes are the same for everyone"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn different_queries_posts_and_csv_are_not_coalesced() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = app(1024, &calls);
+        let requests = vec![
+            request(Method::GET, "/v1/quotes/AAPL", "acct-1", "*/*"),
+            request(Method::GET, "/v1/quotes/MSFT", "acct-1", "*/*"),
+            request(Method::POST, "/v1/portfolios/p1", "acct-1", "*/*"),
+            request(Method::POST, "/v1/portfolios/p1", "acct-1", "*/*"),
+            request(Method::GET, "/v1/bars/AAPL", "acct-1", "text/csv"),
+            request(Method::GET, "/v1/bars/AAPL", "acct-1", "text/csv"),
+        ];
+        send_all(&app, requests).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_over_the_cap_is_not_shared_and_waiters_make_their_own_call() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = app(3, &calls);
+        let requests = (0..3)
+            .map(|_| request(Method::GET, "/v1/quotes/AAPL", "acct-1", "*/*"))
+            .collect();
+        let answers = send_all(&app, requests).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(answers.iter().all(|(status, _)| *status == StatusCode::OK));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_answered_when_the_leader_goes_away() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let app = app(1024, &calls);
+        let leader = tokio::spawn(app.clone().oneshot(request(
+            Method::GET,
+            "/v1/quotes/AAPL",
+            "acct-1",
+            "*/*",
+        )));
+        while calls.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let follower = tokio::spawn(async move {
+            send_all(
+                &app,
+                vec![request(Method::GET, "/v1/quotes/AAPL", "acct-1", "*/*")],
+            )
+            .await
+        });
+        tokio::task::yield_now().await;
+        leader.abort();
+        let answers = follower.await.expect("follower");
+        assert_eq!(answers, vec![(StatusCode::OK, "call 1".to_owned())]);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+}
