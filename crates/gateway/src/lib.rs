@@ -30,6 +30,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use bourse_runtime::grpc_client::{ClientConfig, ClientError};
 use bourse_runtime::http::{HealthState, ops_router};
 use bourse_runtime::telemetry::metrics_handle;
@@ -168,11 +169,18 @@ async fn pool_health(pool: PoolReadiness) -> Result<(), String> {
 }
 
 /// Serves the REST API on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Responses leave as soon as they are written: Nagle's algorithm is off on every connection,
+/// or a response written in two parts can wait for the client's delayed ACK (40 ms on Linux).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<GatewayState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), GatewayError> {
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await?;
