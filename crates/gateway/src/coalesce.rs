@@ -12,8 +12,9 @@
 //! is a response whose body is not known to fit in `--coalescing-max-body`: the leader gets it,
 //! and the requests that waited make their own call.
 //!
-//! The leader's handler runs in its own task, so that the requests waiting on it are answered
-//! even when the leader's client goes away; the flight is forgotten as soon as it finishes.
+//! The leader's call is a shared future that every waiting request polls, so the requests
+//! waiting on it are answered even when the leader's client goes away; the flight is forgotten
+//! as soon as it finishes.
 //! [`COALESCED_TOTAL`] counts the requests answered by another request's call.
 
 use std::collections::HashMap;
@@ -31,9 +32,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use http_body::Body as _;
 use http_body_util::BodyExt;
-use tokio::sync::oneshot;
 use tonic::Code;
-use tracing::Instrument;
 
 use crate::GatewayState;
 use crate::batch::BatchArgs;
@@ -85,8 +84,18 @@ impl SharedResponse {
     }
 }
 
-/// A leader's response as the waiting requests see it: `None` when it could not be shared.
-type Flight = Shared<BoxFuture<'static, Option<Arc<SharedResponse>>>>;
+/// How a flight ended: the response to share, or the leader's own response when it could not
+/// be shared (then the waiting requests make their own calls).
+#[derive(Debug)]
+struct Landed {
+    shared: Option<SharedResponse>,
+    /// Taken by the leader; dropped unread when the leader's client went away.
+    unshared: Mutex<Option<Response>>,
+}
+
+/// One backend call that identical requests wait for. Whichever of them is polling drives it,
+/// so the waiting requests are answered even when the leader's client goes away.
+type Flight = Shared<BoxFuture<'static, Arc<Landed>>>;
 type Flights = Arc<Mutex<HashMap<FlightKey, Flight>>>;
 
 /// The in-flight GET requests by key.
@@ -152,26 +161,6 @@ impl Coalescer {
             account: (!public).then(|| caller.account.clone()),
         })
     }
-
-    /// Joins the flight of `key`, or starts it: then the caller leads and must publish the
-    /// outcome through the returned sender.
-    fn join(
-        &self,
-        key: &FlightKey,
-    ) -> Result<Flight, oneshot::Sender<Option<Arc<SharedResponse>>>> {
-        let mut flights = lock(&self.flights);
-        if let Some(flight) = flights.get(key) {
-            return Ok(flight.clone());
-        }
-        let (publish, outcome) = oneshot::channel();
-        let flight: Flight = outcome
-            .map(Result::ok)
-            .map(Option::flatten)
-            .boxed()
-            .shared();
-        flights.insert(key.clone(), flight);
-        Err(publish)
-    }
 }
 
 /// Whether the request asks for CSV, which the bars route streams.
@@ -210,84 +199,114 @@ pub async fn coalesce(
     state.coalescer.run(request, next).await
 }
 
+/// A request's part in a flight.
+enum Role {
+    /// An identical request is in flight: wait for its response (or, when it cannot be shared,
+    /// make this request's own call).
+    Follow(Flight, Box<Request>, Next),
+    /// This request's call is the flight.
+    Lead(Flight),
+}
+
 impl Coalescer {
     /// Runs `request` through `next`, or answers it with an identical in-flight request's
     /// response.
+    ///
+    /// The leader's call is not spawned: it runs on the leader's own task, or on a waiting
+    /// request's when the leader's client goes away, so it never queues behind other tasks.
     pub async fn run(&self, request: Request, next: Next) -> Response {
         let Some(key) = self.key_of(&request) else {
             return next.run(request).await;
         };
-        match self.join(&key) {
-            Ok(flight) => match flight.await {
-                Some(shared) => {
-                    let route = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map_or("unmatched", MatchedPath::as_str)
-                        .to_owned();
-                    metrics::counter!(COALESCED_TOTAL, "route" => route).increment(1);
-                    shared.to_response()
-                }
-                // The leader's response was not shareable: make our own call.
-                None => next.run(request).await,
-            },
-            Err(publish) => {
-                let landing = Landing {
-                    flights: self.flights.clone(),
-                    key,
+        match self.enter(key, request, next) {
+            Role::Follow(flight, request, next) => {
+                let landed = flight.await;
+                let Some(shared) = &landed.shared else {
+                    return next.run(*request).await;
                 };
-                let max_body = self.max_body;
-                let lead = async move {
-                    let response = next.run(request).await;
-                    let (response, shared) = buffer(response, max_body).await;
-                    drop(landing);
-                    // Nobody may be waiting any more; that is fine.
-                    let _ = publish.send(shared);
-                    response
-                };
-                // In its own task: the waiting requests are answered even if this one's client
-                // goes away.
-                match tokio::spawn(lead.in_current_span()).await {
-                    Ok(response) => response,
-                    Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                    Err(_) => {
-                        Problem::new(Code::Internal, "the request was cancelled").into_response()
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str)
+                    .to_owned();
+                metrics::counter!(COALESCED_TOTAL, "route" => route).increment(1);
+                shared.to_response()
+            }
+            Role::Lead(flight) => {
+                let landed = flight.await;
+                let unshared = landed
+                    .unshared
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                match (unshared, &landed.shared) {
+                    (Some(response), _) => response,
+                    (None, Some(shared)) => shared.to_response(),
+                    (None, None) => {
+                        Problem::new(Code::Internal, "the response was lost").into_response()
                     }
                 }
             }
         }
     }
+
+    /// Joins the flight of `key`, or makes `request`'s call the flight.
+    fn enter(&self, key: FlightKey, request: Request, next: Next) -> Role {
+        let mut flights = lock(&self.flights);
+        if let Some(flight) = flights.get(&key) {
+            return Role::Follow(flight.clone(), Box::new(request), next);
+        }
+        let landing = Landing {
+            flights: self.flights.clone(),
+            key: key.clone(),
+        };
+        let max_body = self.max_body;
+        let flight = async move {
+            let response = next.run(request).await;
+            let landed = buffer(response, max_body).await;
+            drop(landing);
+            Arc::new(landed)
+        }
+        .boxed()
+        .shared();
+        flights.insert(key, flight.clone());
+        Role::Lead(flight)
+    }
 }
 
-/// The response, and a shareable copy when its body is known to fit in `max_body` bytes.
-async fn buffer(response: Response, max_body: usize) -> (Response, Option<Arc<SharedResponse>>) {
+/// The response as a shareable copy when its body is known to fit in `max_body` bytes; else the
+/// response itself, for the leader alone.
+async fn buffer(response: Response, max_body: usize) -> Landed {
+    let unshared = |response: Response| Landed {
+        shared: None,
+        unshared: Mutex::new(Some(response)),
+    };
     let (parts, body) = response.into_parts();
     let fits = body
         .size_hint()
         .exact()
         .is_some_and(|length| length <= max_body as u64);
     if !fits {
-        return (Response::from_parts(parts, body), None);
+        return unshared(Response::from_parts(parts, body));
     }
-    let bytes = match body.collect().await {
+    let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
             tracing::error!(%error, "reading a response body to share");
             let problem = Problem::new(Code::Internal, "the response could not be read");
-            return (problem.into_response(), None);
+            return unshared(problem.into_response());
         }
     };
-    let shared = SharedResponse {
-        status: parts.status,
-        version: parts.version,
-        headers: parts.headers.clone(),
-        backend: parts.extensions.get::<BackendTime>().copied(),
-        body: bytes.clone(),
-    };
-    (
-        Response::from_parts(parts, Body::from(bytes)),
-        Some(Arc::new(shared)),
-    )
+    Landed {
+        shared: Some(SharedResponse {
+            status: parts.status,
+            version: parts.version,
+            backend: parts.extensions.get::<BackendTime>().copied(),
+            headers: parts.headers,
+            body,
+        }),
+        unshared: Mutex::new(None),
+    }
 }
 
 #[cfg(test)]
