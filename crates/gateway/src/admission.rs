@@ -37,21 +37,17 @@ pub const RETRY_AFTER_SECONDS: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct AdmissionArgs {
     /// API requests the gateway works on at once, both tiers together.
-    #[arg(long, env = "BOURSE_GATEWAY_MAX_IN_FLIGHT", default_value_t = 1024)]
+    #[arg(long, env = "BOURSE_MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
     /// Slots of --max-in-flight only premium requests may take: once the gateway is that
     /// full, shared requests are shed (503) while premium requests are still admitted.
-    #[arg(long, env = "BOURSE_GATEWAY_PREMIUM_RESERVE", default_value_t = 256)]
+    #[arg(long, env = "BOURSE_PREMIUM_RESERVE", default_value_t = 256)]
     pub premium_reserve: usize,
     /// Shared-tier requests in flight at most; more are shed with 503.
-    #[arg(long, env = "BOURSE_GATEWAY_SHARED_CONCURRENCY", default_value_t = 768)]
+    #[arg(long, env = "BOURSE_SHARED_CONCURRENCY", default_value_t = 768)]
     pub shared_concurrency: usize,
     /// Premium-tier requests in flight at most; more are shed with 503.
-    #[arg(
-        long,
-        env = "BOURSE_GATEWAY_PREMIUM_CONCURRENCY",
-        default_value_t = 512
-    )]
+    #[arg(long, env = "BOURSE_PREMIUM_CONCURRENCY", default_value_t = 512)]
     pub premium_concurrency: usize,
 }
 
