@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use bourse_runtime::grpc_metrics::code_label;
 use bourse_runtime::tier::Tier;
+use bourse_runtime::upstream::TierClients;
 use clap::{ArgAction, Args};
 use tonic::{Code, Status};
 
@@ -100,35 +101,11 @@ impl BatchArgs {
     }
 }
 
-/// One batcher per tier.
-#[derive(Debug)]
-pub struct PerTier<B> {
-    shared: B,
-    premium: B,
-}
-
-impl<B> PerTier<B> {
-    fn new(mut build: impl FnMut(Tier) -> B) -> Self {
-        Self {
-            shared: build(Tier::Shared),
-            premium: build(Tier::Premium),
-        }
-    }
-
-    /// The batcher of `tier`'s pool.
-    pub fn get(&self, tier: Tier) -> &B {
-        match tier {
-            Tier::Shared => &self.shared,
-            Tier::Premium => &self.premium,
-        }
-    }
-}
-
 /// The batchers of every pool; `None` when batching is off, so handlers make single calls.
 #[derive(Debug)]
 pub struct Batchers {
-    quotes: Option<PerTier<Batcher<QuoteBatch>>>,
-    sentiment: Option<PerTier<Batcher<ScoreBatch>>>,
+    quotes: Option<TierClients<Batcher<QuoteBatch>>>,
+    sentiment: Option<TierClients<Batcher<ScoreBatch>>>,
 }
 
 impl Batchers {
@@ -148,7 +125,7 @@ impl Batchers {
                 sentiment: None,
             };
         }
-        let quotes = PerTier::new(|tier| {
+        let quotes = TierClients::build(|tier| {
             let call = QuoteBatch::new(pools.market_data.get(tier), tier, deadline(tier));
             let labels = BatchLabels {
                 batch: "quotes",
@@ -156,7 +133,7 @@ impl Batchers {
             };
             Batcher::spawn(call, args.policy(tier, quotes::MAX_SYMBOLS), labels)
         });
-        let sentiment = PerTier::new(|tier| {
+        let sentiment = TierClients::build(|tier| {
             let call = ScoreBatch::new(pools.sentiment.get(tier), tier, deadline(tier));
             let labels = BatchLabels {
                 batch: "sentiment",
@@ -172,12 +149,12 @@ impl Batchers {
 
     /// The quote batcher of `tier`'s pool, when batching is on.
     pub fn quotes(&self, tier: Tier) -> Option<&Batcher<QuoteBatch>> {
-        self.quotes.as_ref().map(|batchers| batchers.get(tier))
+        self.quotes.as_ref().map(|batchers| batchers.of(tier))
     }
 
     /// The sentiment scoring batcher of `tier`'s pool, when batching is on.
     pub fn sentiment(&self, tier: Tier) -> Option<&Batcher<ScoreBatch>> {
-        self.sentiment.as_ref().map(|batchers| batchers.get(tier))
+        self.sentiment.as_ref().map(|batchers| batchers.of(tier))
     }
 }
 

@@ -74,6 +74,15 @@ pub fn channel(endpoints: &[String], config: &ClientConfig) -> Result<Channel, C
 }
 
 fn parse_endpoint(endpoint: &str, config: &ClientConfig) -> Result<Endpoint, ClientError> {
+    Ok(configure(Endpoint::from(parse_uri(endpoint)?), config))
+}
+
+/// Parses an endpoint as given in a pool list: an absolute `http://host:port` URI (TLS is not
+/// built in).
+///
+/// # Errors
+/// Anything else, with the endpoint and the reason in the message.
+pub fn parse_uri(endpoint: &str) -> Result<http::Uri, ClientError> {
     let invalid = |reason: String| ClientError::InvalidEndpoint {
         endpoint: endpoint.to_owned(),
         reason,
@@ -89,13 +98,17 @@ fn parse_endpoint(endpoint: &str, config: &ClientConfig) -> Result<Endpoint, Cli
     if uri.host().is_none_or(str::is_empty) {
         return Err(invalid("missing host".to_owned()));
     }
-    let endpoint = Endpoint::from(uri)
+    Ok(uri)
+}
+
+/// `endpoint` with the timeouts, keep-alive and `TCP_NODELAY` every Bourse client uses.
+pub fn configure(endpoint: Endpoint, config: &ClientConfig) -> Endpoint {
+    endpoint
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
         .http2_keep_alive_interval(config.keepalive_interval)
         .keep_alive_while_idle(true)
-        .tcp_nodelay(true);
-    Ok(endpoint)
+        .tcp_nodelay(true)
 }
 
 /// A tonic interceptor that injects the current span's W3C trace context into each request, so

@@ -144,16 +144,31 @@ impl<C: Clone> TierClients<C> {
         })
     }
 
+    /// The client of `tier`'s pool.
+    pub fn get(&self, tier: Tier) -> C {
+        self.of(tier).clone()
+    }
+}
+
+impl<C> TierClients<C> {
     /// A client per tier built elsewhere (the gateway balances its own pools).
     pub fn from_parts(shared: C, premium: C) -> Self {
         Self { shared, premium }
     }
 
-    /// The client of `tier`'s pool.
-    pub fn get(&self, tier: Tier) -> C {
+    /// One value per tier, made by `build` (e.g. a task per tier pool).
+    pub fn build(mut build: impl FnMut(Tier) -> C) -> Self {
+        Self {
+            shared: build(Tier::Shared),
+            premium: build(Tier::Premium),
+        }
+    }
+
+    /// The client of `tier`'s pool, borrowed.
+    pub fn of(&self, tier: Tier) -> &C {
         match tier {
-            Tier::Shared => self.shared.clone(),
-            Tier::Premium => self.premium.clone(),
+            Tier::Shared => &self.shared,
+            Tier::Premium => &self.premium,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use bourse_runtime::grpc_client::{ClientConfig, ClientError};
+use bourse_runtime::grpc_client::{self, ClientConfig, ClientError};
 use tonic::transport::{Channel, Endpoint};
 
 /// One entry of a pool's endpoint list.
@@ -22,22 +22,9 @@ impl Target {
     /// # Errors
     /// Not an absolute `http` URI with a host (TLS is not built in).
     pub(crate) fn parse(endpoint: &str) -> Result<Self, ClientError> {
-        let invalid = |reason: String| ClientError::InvalidEndpoint {
-            endpoint: endpoint.to_owned(),
-            reason,
-        };
-        let uri: http::Uri = endpoint
-            .parse()
-            .map_err(|error| invalid(format!("{error}")))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some(other) => return Err(invalid(format!("unsupported scheme {other:?}"))),
-            None => return Err(invalid("missing scheme".to_owned())),
-        }
-        let host = uri
-            .host()
-            .filter(|host| !host.is_empty())
-            .ok_or_else(|| invalid("missing host".to_owned()))?;
+        let uri = grpc_client::parse_uri(endpoint)?;
+        // `parse_uri` guarantees a host.
+        let host = uri.host().unwrap_or_default();
         let literal = host
             .trim_start_matches('[')
             .trim_end_matches(']')
@@ -74,8 +61,8 @@ impl Target {
     }
 }
 
-/// A lazily connecting channel to `address` (`host:port`), with the connect timeout, request
-/// timeout, keep-alive and `TCP_NODELAY` every Bourse client uses.
+/// A lazily connecting channel to `address` (`host:port`), configured as every Bourse client
+/// ([`grpc_client::configure`]).
 ///
 /// # Errors
 /// `address` does not make a valid URI.
@@ -86,13 +73,7 @@ pub(crate) fn connect_lazy(address: &str, config: &ClientConfig) -> Result<Chann
             reason: error.to_string(),
         }
     })?;
-    Ok(endpoint
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.request_timeout)
-        .http2_keep_alive_interval(config.keepalive_interval)
-        .keep_alive_while_idle(true)
-        .tcp_nodelay(true)
-        .connect_lazy())
+    Ok(grpc_client::configure(endpoint, config).connect_lazy())
 }
 
 #[cfg(test)]
