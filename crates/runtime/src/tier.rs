@@ -11,7 +11,20 @@ use std::str::FromStr;
 pub const TIER_METADATA_KEY: &str = "x-bourse-tier";
 
 /// A customer tier. Premium customers get their own service pools and tighter latency targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Tier {
     /// The default tier, served by the shared pools.
     #[default]
