@@ -26,7 +26,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole platform in one process: every service as a shared and a premium
     /// instance, and the gateway, on loopback, with demo data and demo API keys.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Run one service.
     #[command(subcommand)]
     Serve(ServeCommand),
@@ -42,6 +42,10 @@ pub enum Command {
     /// Live market-data feeds, written through the ingest path.
     #[command(subcommand)]
     Feed(FeedCommand),
+    /// Drive the REST gateway with a weighted mix of requests, both tiers at once, and check
+    /// each tier's latency and success against its SLA. Exit status: 0 when every objective
+    /// held, 3 when one did not, 1 when the run itself failed.
+    Loadtest(Box<bourse_loadtest::LoadtestArgs>),
 }
 
 /// Options of `bourse up`.
@@ -70,6 +74,22 @@ pub struct UpArgs {
     pub service: ServiceArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub gateway: UpGatewayOpts,
+}
+
+/// The gateway options `bourse up` passes on, the same as `bourse serve gateway`'s (its pools
+/// are the instances `bourse up` starts).
+#[derive(Debug, Args)]
+pub struct UpGatewayOpts {
+    #[command(flatten)]
+    pub balancing: bourse_gateway::pools::PoolArgs,
+    #[command(flatten)]
+    pub admission: bourse_gateway::admission::AdmissionArgs,
+    #[command(flatten)]
+    pub rate_limit: bourse_gateway::ratelimit::RateLimitArgs,
+    #[command(flatten)]
+    pub batching: bourse_gateway::batch::BatchArgs,
 }
 
 /// The services `bourse serve` can run.

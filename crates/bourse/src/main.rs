@@ -8,7 +8,7 @@ use clap::Parser;
 async fn main() -> ExitCode {
     let cli = bourse::cli::Cli::parse();
     match bourse::run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             // One line, with the chain of causes: what was attempted and why it failed.
             eprintln!("bourse: error: {error:#}");

@@ -44,6 +44,8 @@ pub struct UpConfig {
     pub feed: Option<SimulationConfig>,
     pub service: ServiceArgs,
     pub cache: CacheArgs,
+    /// The gateway's options; its pools are replaced by the instances started.
+    pub gateway: GatewayArgs,
 }
 
 /// One service instance of the platform.
@@ -119,7 +121,7 @@ impl Platform {
         let shutdown = CancellationToken::new();
         let mut tasks = JoinSet::new();
         let instances: Vec<Instance> = listeners.iter().map(|(instance, _)| *instance).collect();
-        let gateway = gateway_args(&instances);
+        let gateway = gateway_args(&instances, config.gateway.clone());
         // Each portfolio and risk instance asks the pool of the request's tier: shared requests
         // the shared instances, premium requests the premium ones.
         let peers = Peers {
@@ -222,8 +224,8 @@ fn instances() -> impl Iterator<Item = (ServiceKind, Tier)> {
         .flat_map(|service| [Tier::Shared, Tier::Premium].map(|tier| (service, tier)))
 }
 
-/// Gateway options whose pools are the instances of each service and tier.
-fn gateway_args(instances: &[Instance]) -> GatewayArgs {
+/// `options` with the instances of each service and tier as the pools.
+fn gateway_args(instances: &[Instance], options: GatewayArgs) -> GatewayArgs {
     let pool = |service: ServiceKind, tier: Tier| {
         instances
             .iter()
@@ -248,7 +250,7 @@ fn gateway_args(instances: &[Instance]) -> GatewayArgs {
             sentiment_shared: pool(ServiceKind::Sentiment, Tier::Shared),
             sentiment_premium: pool(ServiceKind::Sentiment, Tier::Premium),
         },
-        ..GatewayArgs::default()
+        ..options
     }
 }
 
@@ -296,6 +298,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         }),
         service: args.service,
         cache: args.cache,
+        gateway: GatewayArgs {
+            balancing: args.gateway.balancing,
+            admission: args.gateway.admission,
+            rate_limit: args.gateway.rate_limit,
+            batching: args.gateway.batching,
+            ..GatewayArgs::default()
+        },
     };
     // Listen for Ctrl-C before the (seconds-long) start, so a signal during it is not lost.
     let signal = tokio::spawn(shutdown::signal());

@@ -3,5 +3,6 @@
 
 mod cli;
 mod import;
+mod loadtest;
 mod rest;
 mod up;

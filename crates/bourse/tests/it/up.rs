@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use bourse::up::{Platform, UpConfig};
 use bourse_cache::CacheArgs;
+use bourse_gateway::GatewayArgs;
 use bourse_runtime::config::ServiceArgs;
 use bourse_runtime::telemetry::TelemetryArgs;
 use bourse_test_support::{TestDb, postgres_db, sqlite_db};
@@ -27,6 +28,7 @@ pub(crate) fn config(test_db: &TestDb) -> UpConfig {
         feed: None,
         service,
         cache: CacheArgs::default(),
+        gateway: GatewayArgs::default(),
     }
 }
 
