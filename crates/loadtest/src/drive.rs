@@ -82,6 +82,8 @@ impl<C: Client> TierLoad<C> {
             };
             let load = self.clone();
             tasks.spawn(async move {
+                let lag = schedule.start.elapsed().saturating_sub(due);
+                lock(&load.stats).record_lag(lag);
                 let status = load.client.send(request).await;
                 // From the scheduled moment: the time the caller would have waited.
                 let latency = schedule.start.elapsed().saturating_sub(due);
@@ -128,14 +130,16 @@ impl<C: Client> TierLoad<C> {
     }
 
     fn record(&self, endpoint: &str, due: Duration, status: Status, latency: Duration) {
-        // A poisoned lock means a recording task panicked mid-update; its numbers are still the
-        // best there are.
-        let mut stats = self
-            .stats
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        stats.record(endpoint, due, status, latency);
+        lock(&self.stats).record(endpoint, due, status, latency);
     }
+}
+
+/// A tier's recording. A poisoned lock means a recording task panicked mid-update; its numbers
+/// are still the best there are.
+pub fn lock(stats: &Mutex<TierStats>) -> std::sync::MutexGuard<'_, TierStats> {
+    stats
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

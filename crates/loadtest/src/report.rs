@@ -85,6 +85,11 @@ pub struct TierReport {
     /// Successful answers per second of load.
     pub throughput: f64,
     pub latency: Latency,
+    /// Open and ramp modes: how late the generator itself sent requests after their scheduled
+    /// moments. Every latency above includes it; a p99 near the latencies themselves means the
+    /// load generator was short of CPU and the run should be repeated with more room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_lag: Option<Latency>,
     /// How requests ended: an HTTP status code, `timeout`, `transport` or `dropped`.
     pub statuses: BTreeMap<String, u64>,
     /// The same per scenario request, by name.
@@ -215,6 +220,7 @@ impl TierReport {
             success_ratio: success_ratio(&total),
             throughput: total.succeeded() as f64 / seconds,
             latency: Latency::of(&total.latency),
+            send_lag: None,
             statuses: statuses(&total),
             endpoints: stats
                 .endpoints

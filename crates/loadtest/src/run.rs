@@ -1,8 +1,8 @@
 //! One whole run: set up each tier, generate the load in the chosen mode, judge it against the
 //! SLA and write the reports.
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,12 +12,12 @@ use tokio::time::Instant;
 
 use crate::args::LoadtestArgs;
 use crate::client::{Client, HttpClient};
-use crate::drive::{Schedule, TierLoad};
+use crate::drive::{Schedule, TierLoad, lock};
 use crate::progress::Progress;
 use crate::report::{Latency, Mode, RampStep, Report, SCHEMA, StepTier, TierReport};
 use crate::scenario::{Scenario, Vars};
 use crate::sla::{Check, Sla, SlaFile};
-use crate::stats::{TierStats, WINDOW};
+use crate::stats::WINDOW;
 use crate::{chart, table};
 
 /// One tier of the run.
@@ -133,7 +133,10 @@ async fn generate<C: Client>(
         let mut report = TierReport::new(tiered.tier, &stats, elapsed);
         match args.mode {
             Mode::Closed => report.users = Some(args.users(tiered.tier)),
-            Mode::Open | Mode::Ramp => report.rate = Some(args.rate(tiered.tier)),
+            Mode::Open | Mode::Ramp => {
+                report.rate = Some(args.rate(tiered.tier));
+                report.send_lag = Some(Latency::of(&stats.lag));
+            }
         }
         reports.push(report);
     }
@@ -230,10 +233,4 @@ async fn ramp<C: Client>(
     }
     let ran = step_length * u32::try_from(steps.len()).unwrap_or(u32::MAX);
     (ran, steps)
-}
-
-fn lock(stats: &Mutex<TierStats>) -> std::sync::MutexGuard<'_, TierStats> {
-    stats
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -152,12 +152,26 @@ impl Default for Window {
 }
 
 /// Everything one tier measured.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TierStats {
     /// Per endpoint (the scenario's request names).
     pub endpoints: BTreeMap<String, EndpointStats>,
     /// Window `i` holds the requests scheduled in `[i, i + 1)` seconds from the start.
     pub timeline: Vec<Window>,
+    /// Open loop: how late the generator itself sent each request after its scheduled moment
+    /// (timer granularity, a busy machine). Part of every latency measured, so a large lag says
+    /// the generator, not the target, needs more room.
+    pub lag: Histogram<u64>,
+}
+
+impl Default for TierStats {
+    fn default() -> Self {
+        Self {
+            endpoints: BTreeMap::new(),
+            timeline: Vec::new(),
+            lag: histogram(),
+        }
+    }
 }
 
 impl TierStats {
@@ -192,9 +206,15 @@ impl TierStats {
         }
     }
 
+    /// Records how late the generator sent a request after its scheduled moment.
+    pub fn record_lag(&mut self, lag: Duration) {
+        record_latency(&mut self.lag, lag);
+    }
+
     /// Adds another recording of the same tier to this one, endpoint by endpoint and window by
     /// window.
     pub fn merge(&mut self, other: &TierStats) {
+        add(&mut self.lag, &other.lag);
         for (endpoint, stats) in &other.endpoints {
             self.endpoints
                 .entry(endpoint.clone())
@@ -257,8 +277,10 @@ mod tests {
             let scheduled = Duration::from_millis(i * 3);
             let latency = Duration::from_micros(100 + i * i % 90_000);
             whole.record(endpoint, scheduled, status, latency);
+            whole.record_lag(Duration::from_micros(i));
             let half = if i % 2 == 0 { &mut first } else { &mut second };
             half.record(endpoint, scheduled, status, latency);
+            half.record_lag(Duration::from_micros(i));
         }
         first.merge(&second);
 
@@ -273,6 +295,7 @@ mod tests {
             assert_eq!((merged.sent, merged.errors), (window.sent, window.errors));
             assert_eq!(merged.latency, window.latency);
         }
+        assert_eq!(first.lag, whole.lag);
         let total = first.total();
         assert_eq!(total.sent(), 2_000);
         let failing = (0..2_000u64).filter(|i| i % 7 == 0 || i % 7 == 3).count();

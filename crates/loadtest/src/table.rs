@@ -23,6 +23,17 @@ pub fn render(report: &Report) -> String {
         tiers(report),
         endpoints(report),
     );
+    for tier in &report.tiers {
+        if let Some(lag) = &tier.send_lag {
+            out.push_str(&format!(
+                "{}: requests left {} after their scheduled time on average, {} at p99 \
+                 (included in the latencies above)\n",
+                tier.tier,
+                ms(lag.mean_ms),
+                ms(lag.p99_ms)
+            ));
+        }
+    }
     if !report.ramp.is_empty() {
         out.push_str(&format!("\nRamp\n\n{}\n", ramp(report)));
     }

@@ -28,6 +28,7 @@ fn tier(tier: Tier, windows: usize, scale: f64) -> TierReport {
         success_ratio: 1.0,
         throughput: 100.0,
         latency,
+        send_lag: None,
         statuses: BTreeMap::new(),
         endpoints: Vec::new(),
         timeline: (0..windows)
