@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
@@ -35,6 +35,55 @@ pub struct TierLoad<C> {
     pub max_in_flight: usize,
     /// Numbers the requests for `{seq}`, across every stretch of the run.
     pub seq: Arc<AtomicU64>,
+    /// How the open loop waits for due times.
+    pub pacing: Pacing,
+}
+
+/// How the open loop waits until each request is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// A dedicated OS thread sleeps until each due time and then hands the request to the
+    /// runtime: tens of microseconds late, where tokio's timer rounds every wait up to its next
+    /// millisecond tick (half a millisecond of lag on average, inside every latency).
+    Thread,
+    /// tokio's timer: millisecond resolution, but it follows a paused test clock.
+    Timer,
+}
+
+impl Pacing {
+    /// Starts pacing `schedule`: the receiver yields each request's index when it is due.
+    fn start(self, schedule: Schedule) -> mpsc::UnboundedReceiver<u64> {
+        let (due, due_times) = mpsc::unbounded_channel();
+        let requests = schedule.requests();
+        match self {
+            Pacing::Thread => {
+                let start = schedule.start.into_std();
+                std::thread::spawn(move || {
+                    for i in 0..requests {
+                        let at = start + schedule.due(i);
+                        if let Some(wait) = at.checked_duration_since(std::time::Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        // The receiver is gone when the run was abandoned.
+                        if due.send(i).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            Pacing::Timer => {
+                tokio::spawn(async move {
+                    for i in 0..requests {
+                        sleep_until(schedule.start + schedule.due(i)).await;
+                        if due.send(i).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        }
+        due_times
+    }
 }
 
 /// A stretch of open-loop load: `rate` requests per second from `from` to `from + duration`,
@@ -71,9 +120,9 @@ impl<C: Client> TierLoad<C> {
         let mut rng = StdRng::seed_from_u64(self.seed ^ schedule.from.as_secs());
         let in_flight = Arc::new(Semaphore::new(self.max_in_flight));
         let mut tasks = JoinSet::new();
-        for i in 0..schedule.requests() {
+        let mut due_times = self.pacing.start(schedule);
+        while let Some(i) = due_times.recv().await {
             let due = schedule.due(i);
-            sleep_until(schedule.start + due).await;
             let request = self.next(&mut rng);
             let endpoint = self.scenario.requests[request.template].name.clone();
             let Ok(permit) = in_flight.clone().try_acquire_owned() else {

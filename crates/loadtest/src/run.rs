@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::args::LoadtestArgs;
 use crate::client::{Client, HttpClient};
-use crate::drive::{Schedule, TierLoad, lock};
+use crate::drive::{Pacing, Schedule, TierLoad, lock};
 use crate::progress::Progress;
 use crate::report::{Latency, Mode, RampStep, Report, SCHEMA, StepTier, TierReport};
 use crate::scenario::{Scenario, Vars};
@@ -63,6 +63,7 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<Report> {
                 stats: Arc::default(),
                 max_in_flight: args.max_in_flight,
                 seq: Arc::new(AtomicU64::new(0)),
+                pacing: Pacing::Thread,
             },
         });
     }

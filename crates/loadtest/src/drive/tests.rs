@@ -57,6 +57,7 @@ fn load(server: &StandIn, max_in_flight: usize) -> TierLoad<StandIn> {
         stats: Arc::default(),
         max_in_flight,
         seq: Arc::new(AtomicU64::new(0)),
+        pacing: Pacing::Timer,
     }
 }
 
