@@ -21,6 +21,9 @@ use crate::sla::Objective;
 /// Width and height of the whole SVG, in pixels; each panel gets half the height.
 const SIZE: (u32, u32) = (1000, 900);
 
+/// Bottom of the distribution's log-scale latency axis at the lowest: the histograms' 1 µs floor.
+const MIN_LOG_LATENCY_MS: f64 = 0.001;
+
 /// Length of a legend's line sample, in pixels.
 const LEGEND_SAMPLE: i32 = 24;
 
@@ -317,24 +320,32 @@ fn draw_distribution(report: &Report, area: &Panel<'_>) -> anyhow::Result<()> {
         finite_end,
     };
     let x_range = axis.range();
-    let y_end = latency_axis_top(
+    let values = || {
         lines
             .iter()
             .flat_map(|line| line.points.iter().map(|(_, y)| *y))
-            .chain(targets.iter().map(|(_, _, target)| *target)),
-    );
+            .chain(targets.iter().map(|(_, _, target)| *target))
+    };
+    let y_end = latency_axis_top(values());
+    // A log scale, so sub-millisecond medians and 100 ms targets are both readable; the lowest
+    // value sits a little above the bottom.
+    let y_start = values()
+        .filter(|value| value.is_finite() && *value > 0.0)
+        .fold(y_end, f64::min)
+        * 0.8;
+    let y_start = y_start.clamp(MIN_LOG_LATENCY_MS, y_end / 2.0);
 
     let mut chart = ChartBuilder::on(area)
         .caption("Latency distribution", ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(axis, 0.0..y_end)
+        .build_cartesian_2d(axis, (y_start..y_end).log_scale())
         .context("laying out the axes")?;
     chart
         .configure_mesh()
         .x_desc("percentile")
-        .y_desc("latency (ms)")
+        .y_desc("latency (ms, log scale)")
         .light_line_style(BLACK.mix(0.04))
         .draw()
         .context("drawing the axes")?;
