@@ -32,7 +32,7 @@ use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 /// The services the harness runs instances of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,7 +548,12 @@ async fn start_instance(
             let _ = stopped.await;
         };
         router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+            // TCP_NODELAY as the real servers set it (see bourse_runtime::grpc_server): without
+            // it a sparse stream of calls waits on delayed ACKs, about 40 ms each.
+            .serve_with_incoming_shutdown(
+                TcpIncoming::from(listener).with_nodelay(Some(true)),
+                shutdown,
+            )
             .await
             .expect("the instance serves");
     });
