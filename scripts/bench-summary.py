@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Summarises a scripts/bench.sh run as Markdown: every run's numbers, each configuration as a
-ratio to the baseline of the same run, and the ramp's steps.
+ratio to the one it differs from in one thing (REFERENCE), and the ramp's steps.
 
 Usage: bench-summary.py DIR "MACHINE DESCRIPTION"
 
 Reads DIR/<scenario>.<configuration>.json (reports of `bourse loadtest --json`, schema
-bourse-loadtest/1) and the gateway's /metrics scraped before and after each run, from which it
+bourse-loadtest/1) and the platform's counters scraped before and after each run, from which it
 takes the gRPC calls the services handled per REST request and the cache hit rate.
 """
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the whole platform with `bourse loadtest`, both tiers at once, and compares gateway
-# configurations in the same run, so the effect of each is a ratio to the baseline.
+# configurations in the same run, so the effect of each is a ratio to the configuration it
+# differs from in one thing.
 #
 # Each configuration is a fresh `bourse up` (release build, demo data, demo keys):
 #   baseline                 the defaults: batching and coalescing on, in-process cache
@@ -17,7 +18,7 @@
 # Results go to scripts/bench/<UTC date>/ (or BENCH_OUT): per run a JSON report, an SVG chart,
 # the table printed, the platform's counters before and after, and summary.md comparing them.
 #
-#   scripts/bench.sh                      # 30 s per run, about 6 minutes in all
+#   scripts/bench.sh                      # 30 s per run, about 11 minutes in all with Redis
 #   BENCH_DURATION=10s scripts/bench.sh   # shorter runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +64,8 @@ stop_platform() {
   platform_pid=""
 }
 
-# The counters the summary reads, from the platform's /metrics (one registry for all of `up`).
+# The platform's counters (one registry for all of `up`): the ones the summary reads, and the
+# gateway's batching and coalescing counts, which say whether those engaged at all.
 scrape() {
   curl -fsS "$gateway/metrics" | grep -E \
     '^bourse_(http_requests_total|grpc_server_requests_total|cache_requests_total|gateway_coalesced_total|gateway_batches_total|gateway_batch_size_(sum|count))[{ ]' \
