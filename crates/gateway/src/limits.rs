@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tonic::Code;
@@ -29,16 +29,27 @@ pub fn too_large() -> Problem {
 
 /// Rejects a request whose declared `Content-Length` is over the limit before any handler runs;
 /// a body without a length is cut off by `DefaultBodyLimit` when a handler reads it.
+///
+/// Either way the rest of the body is never read, so an HTTP/1 connection cannot carry another
+/// request: the 413 says `Connection: close`. Without it a client returns the connection to its
+/// pool, and its next request races the server closing it (hyper's `IncompleteMessage`).
 pub async fn limit_body(request: Request, next: Next) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    match declared {
+    let http1 = request.version() <= Version::HTTP_11;
+    let mut response = match declared {
         Some(length) if length > MAX_BODY_BYTES as u64 => too_large().into_response(),
         _ => next.run(request).await,
+    };
+    if http1 && response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    response
 }
 
 /// Answers 504 when the response has not started within `timeout` ([`REQUEST_TIMEOUT`] in the
@@ -72,6 +83,7 @@ pub async fn no_such_route() -> Problem {
 mod tests {
     use axum::Router;
     use axum::body::Body;
+    use axum::extract::DefaultBodyLimit;
     use axum::middleware::{from_fn, from_fn_with_state};
     use axum::routing::post;
     use tower::ServiceExt as _;
@@ -93,6 +105,31 @@ mod tests {
             response.headers()[header::CONTENT_TYPE],
             crate::problem::PROBLEM_JSON
         );
+        assert_eq!(response.headers()[header::CONNECTION], "close");
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_off_while_read_is_413_and_closes_the_connection() {
+        let app = Router::new()
+            .route(
+                "/",
+                post(
+                    |body: Result<axum::Json<serde_json::Value>, _>| async move {
+                        crate::routes::body(body).map(|_| "handled")
+                    },
+                ),
+            )
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(from_fn(limit_body));
+        let chunks =
+            futures::stream::iter([Ok::<_, std::io::Error>(vec![b' '; MAX_BODY_BYTES + 1])]);
+        let request = Request::post("/")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(chunks))
+            .expect("request");
+        let response = app.oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(response.headers()[header::CONNECTION], "close");
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use bourse_gateway::openapi::{contract, http_bindings};
 use reqwest::header::{
-    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap,
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -247,6 +247,11 @@ async fn http_behaviour_compression_fields_and_gateway_problems() {
         .send()
         .await
         .expect("response");
+    assert_eq!(
+        header(response.headers(), CONNECTION),
+        "close",
+        "the unread body leaves the connection unusable"
+    );
     let body = problem(response, 413).await;
     assert_eq!(body["code"], "RESOURCE_EXHAUSTED", "{body}");
 
