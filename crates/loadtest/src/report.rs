@@ -191,10 +191,10 @@ impl Latency {
 }
 
 /// Successes over sent, 1 when nothing was sent.
-pub fn success_ratio(stats: &EndpointStats) -> f64 {
-    match stats.sent() {
+pub fn success_ratio(succeeded: u64, sent: u64) -> f64 {
+    match sent {
         0 => 1.0,
-        sent => stats.succeeded() as f64 / sent as f64,
+        sent => succeeded as f64 / sent as f64,
     }
 }
 
@@ -217,7 +217,7 @@ impl TierReport {
             users: None,
             sent: total.sent(),
             succeeded: total.succeeded(),
-            success_ratio: success_ratio(&total),
+            success_ratio: success_ratio(total.succeeded(), total.sent()),
             throughput: total.succeeded() as f64 / seconds,
             latency: Latency::of(&total.latency),
             send_lag: None,

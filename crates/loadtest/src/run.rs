@@ -14,7 +14,7 @@ use crate::args::LoadtestArgs;
 use crate::client::{Client, HttpClient};
 use crate::drive::{Pacing, Schedule, TierLoad, lock};
 use crate::progress::Progress;
-use crate::report::{Latency, Mode, RampStep, Report, SCHEMA, StepTier, TierReport};
+use crate::report::{Latency, Mode, RampStep, Report, SCHEMA, StepTier, TierReport, success_ratio};
 use crate::scenario::{Scenario, Vars};
 use crate::sla::{Check, Sla, SlaFile};
 use crate::stats::WINDOW;
@@ -207,10 +207,7 @@ async fn ramp<C: Client>(
             let span = lock(&tiered.load.stats).span(first_window, last_window);
             let latency = Latency::of(&span.latency);
             let succeeded = span.sent - span.errors;
-            let success_ratio = match span.sent {
-                0 => 1.0,
-                sent => succeeded as f64 / sent as f64,
-            };
+            let success_ratio = success_ratio(succeeded, span.sent);
             sla.extend(tiered.sla.check(tiered.tier, &latency, success_ratio));
             step_tiers.push(StepTier {
                 tier: tiered.tier,
