@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use bourse_store::{Backend, Db, StoreConfig, StoreError};
+use bourse_store::{Backend, Db, PgConn, StoreConfig, StoreError};
 use bourse_test_support::store_test;
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::RunQueryDsl;
+use diesel::sql_types::{Array, BigInt, Integer, Text};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 
 fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("create a temp directory")
@@ -198,3 +198,82 @@ store_test!(ping_and_pool_metrics, |db| {
         "{described}"
     );
 });
+
+#[derive(diesel::QueryableByName)]
+struct BackendPid {
+    #[diesel(sql_type = Integer)]
+    pid: i32,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// The pool hands out idle connections without a `SELECT 1`; one the server has closed must
+/// still be noticed and replaced at checkout, never given to a query.
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_the_server_closed_are_replaced_at_checkout() {
+    let Some(test_db) = bourse_test_support::postgres_db().await else {
+        return;
+    };
+    let Db::Postgres(pool) = &test_db.db else {
+        panic!("postgres_db returns a PostgreSQL pool");
+    };
+    // Take every connection the pool may hold at once, so each one is idle afterwards.
+    let size = usize::try_from(test_db.config.max_connections).expect("a small pool");
+    let mut held = Vec::new();
+    let mut pids = Vec::new();
+    for _ in 0..size {
+        let mut conn = pool.get().await.expect("a pooled connection");
+        let backend: BackendPid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+            .get_result(&mut *conn)
+            .await
+            .expect("pg_backend_pid");
+        pids.push(backend.pid);
+        held.push(conn);
+    }
+    drop(held);
+
+    // Close them from the server side, as a restart or an idle timeout would.
+    let url = test_db
+        .config
+        .database_url
+        .as_deref()
+        .expect("a PostgreSQL URL");
+    let mut admin = PgConn::establish(url).await.expect("an admin connection");
+    for pid in &pids {
+        diesel::sql_query("SELECT pg_terminate_backend($1)")
+            .bind::<Integer, _>(*pid)
+            .execute(&mut admin)
+            .await
+            .expect("pg_terminate_backend");
+    }
+    let gone = async {
+        loop {
+            let alive: Count = diesel::sql_query(
+                "SELECT count(*) AS count FROM pg_stat_activity WHERE pid = ANY($1)",
+            )
+            .bind::<Array<Integer>, _>(&pids)
+            .get_result(&mut admin)
+            .await
+            .expect("pg_stat_activity");
+            if alive.count == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), gone)
+        .await
+        .expect("the server ends the terminated sessions");
+    // The sessions are gone on the server; let the pool's connection tasks read the close.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    for attempt in 0..2 * size {
+        test_db.db.ping().await.unwrap_or_else(|error| {
+            panic!("query {attempt} after the server closed the pool's connections: {error}")
+        });
+    }
+}
