@@ -231,16 +231,10 @@ impl GrpcServer {
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let server = builder
             .add_routes(Routes::from(app))
-            // TCP_NODELAY on every accepted connection: with Nagle's algorithm a response
-            // written in pieces (headers, then body) waits for the client's delayed ACK, about
-            // 40 ms. tonic's own `tcp_nodelay` only applies to listeners it binds itself.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                async move {
-                    // An error means the sender is gone, i.e. serve() itself was dropped.
-                    let _ = stop_rx.wait_for(|stop| *stop).await;
-                },
-            );
+            .serve_with_incoming_shutdown(incoming(listener), async move {
+                // An error means the sender is gone, i.e. serve() itself was dropped.
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            });
         tokio::pin!(server, shutdown);
         tracing::info!(service = service_name, addr = ?local_addr, "serving gRPC and ops endpoints");
 
@@ -357,4 +351,11 @@ impl Drop for AbortOnDrop {
             task.abort();
         }
     }
+}
+
+/// The connections a gRPC server accepts on `listener`, each with TCP_NODELAY: with Nagle's
+/// algorithm a response written in pieces (headers, then body) waits for the client's delayed
+/// ACK, about 40 ms. tonic's own `tcp_nodelay` only applies to listeners it binds itself.
+pub fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }

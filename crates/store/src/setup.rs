@@ -57,16 +57,20 @@ fn setup_postgres(url: &str) -> SetupFuture<'_, PgConn> {
 
 /// Pool manager settings for SQLite: every new connection gets the pragmas.
 pub(crate) fn sqlite_manager_config() -> ManagerConfig<SqliteConn> {
-    let mut config = ManagerConfig::default();
-    config.custom_setup = Box::new(setup_sqlite);
-    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(unbroken));
-    config
+    manager_config(setup_sqlite)
 }
 
 /// Pool manager settings for PostgreSQL: every new session runs in UTC.
 pub(crate) fn postgres_manager_config() -> ManagerConfig<PgConn> {
+    manager_config(setup_postgres)
+}
+
+/// Pool manager settings: `setup` for each new connection, [`unbroken`] before each checkout.
+fn manager_config<C: PoolableConnection + 'static>(
+    setup: fn(&str) -> SetupFuture<'_, C>,
+) -> ManagerConfig<C> {
     let mut config = ManagerConfig::default();
-    config.custom_setup = Box::new(setup_postgres);
+    config.custom_setup = Box::new(setup);
     config.recycling_method = RecyclingMethod::CustomFunction(Box::new(unbroken));
     config
 }

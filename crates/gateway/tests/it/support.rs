@@ -32,7 +32,6 @@ use prost::Message;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::server::TcpIncoming;
 
 /// The services the harness runs instances of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -548,12 +547,8 @@ async fn start_instance(
             let _ = stopped.await;
         };
         router
-            // TCP_NODELAY as the real servers set it (see bourse_runtime::grpc_server): without
-            // it a sparse stream of calls waits on delayed ACKs, about 40 ms each.
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(listener).with_nodelay(Some(true)),
-                shutdown,
-            )
+            // Accepted as the real servers accept (TCP_NODELAY).
+            .serve_with_incoming_shutdown(bourse_runtime::grpc_server::incoming(listener), shutdown)
             .await
             .expect("the instance serves");
     });
